@@ -1,0 +1,30 @@
+import { Command, CommanderError } from "commander";
+import { toolVersion } from "../records/run-record.js";
+import { UsageError } from "./errors.js";
+import { registerSim } from "./sim.js";
+
+const program = new Command()
+  .name("testbed")
+  .description("SRCNet testbed: simulate, generate datasets, drive real services, publish results")
+  .version(toolVersion())
+  .option("--debug", "show stack traces")
+  .exitOverride()
+  .showHelpAfterError();
+registerSim(program);
+
+const debug = process.argv.includes("--debug");
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; any parse error is a usage error.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`testbed: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`testbed: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+}

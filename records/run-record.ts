@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { cpus, hostname, totalmem, arch, platform } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tableToIPC, type Table } from "apache-arrow";
+
+/**
+ * One run, simulated or measured, as a directory (see DESIGN.md): `run.json` (provenance and
+ * status), `summary.json` (headline metrics) and Arrow IPC tables. `run.json` is written first
+ * with status "incomplete" and rewritten at the end, so an interrupted run never looks complete;
+ * every file is written to a temporary name and renamed into place.
+ */
+export type RunStatus = "incomplete" | "complete" | "failed";
+
+export interface RunProvenance {
+  schemaVersion: 1;
+  kind: "simulation" | "campaign" | "dataset";
+  tool: { name: string; version: string };
+  git: { commit: string | null; dirty: boolean | null };
+  scenario: { name: string; sha256: string };
+  seed: number;
+  command: string[];
+  machine: { hostname: string; platform: string; arch: string; cpus: number; memoryBytes: number; node: string };
+  services: { name: string; version: string }[];
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  error?: string;
+  tables: string[];
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export function toolVersion(): string {
+  return (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
+}
+
+function gitState(): RunProvenance["git"] {
+  try {
+    const commit = execFileSync("git", ["-C", root, "rev-parse", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+    const dirty =
+      execFileSync("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"], {
+        stdio: ["ignore", "pipe", "ignore"],
+      })
+        .toString()
+        .trim() !== "";
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+/** Stable hash of a JSON-serialisable value: keys sorted, so field order does not matter. */
+export function canonicalHash(value: unknown): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash("sha256").update(JSON.stringify(canon(value))).digest("hex");
+}
+
+function writeAtomically(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export class RunRecord {
+  private readonly provenance: RunProvenance;
+
+  private constructor(
+    readonly dir: string,
+    provenance: RunProvenance,
+  ) {
+    this.provenance = provenance;
+    this.flush();
+  }
+
+  /** Creates the run directory (which must not exist yet) and writes run.json as incomplete. */
+  static create(
+    dir: string,
+    info: { kind: RunProvenance["kind"]; scenarioName: string; scenario: unknown; seed: number; command?: string[] },
+  ): RunRecord {
+    if (existsSync(dir)) throw new Error(`run directory already exists: ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    return new RunRecord(dir, {
+      schemaVersion: 1,
+      kind: info.kind,
+      tool: { name: "srcnet-testbed", version: toolVersion() },
+      git: gitState(),
+      scenario: { name: info.scenarioName, sha256: canonicalHash(info.scenario) },
+      seed: info.seed,
+      command: info.command ?? process.argv.slice(2),
+      machine: {
+        hostname: hostname(),
+        platform: platform(),
+        arch: arch(),
+        cpus: cpus().length,
+        memoryBytes: totalmem(),
+        node: process.version,
+      },
+      services: [],
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      status: "incomplete",
+      tables: [],
+    });
+  }
+
+  writeSummary(summary: unknown): void {
+    writeAtomically(join(this.dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  }
+
+  /** Writes `<name>.arrow` (Arrow IPC file format). */
+  writeTable(name: string, table: Table): void {
+    writeAtomically(join(this.dir, `${name}.arrow`), tableToIPC(table, "file"));
+    if (!this.provenance.tables.includes(name)) this.provenance.tables.push(name);
+    this.flush();
+  }
+
+  finish(status: Exclude<RunStatus, "incomplete">, error?: string): void {
+    this.provenance.status = status;
+    this.provenance.endedAt = new Date().toISOString();
+    if (error !== undefined) this.provenance.error = error;
+    this.flush();
+  }
+
+  get status(): RunStatus {
+    return this.provenance.status;
+  }
+
+  private flush(): void {
+    writeAtomically(join(this.dir, "run.json"), JSON.stringify(this.provenance, null, 2) + "\n");
+  }
+}

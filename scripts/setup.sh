@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine; fast when everything is already there.
+#   scripts/setup.sh           what the main job needs (npm packages)
+#   scripts/setup.sh --test    + what the tests need (SimGrid's Python bindings)
+#   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer)
+# Downloaded and built tools are cached under .tools/ (git-ignored), keyed by version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-main}"
+SIMPY_VERSION=4.1.1
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# npm packages: reinstall only when package-lock.json changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f "node_modules/.setup-$lock_hash" ]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "node_modules/.setup-$lock_hash"
+fi
+
+apt_packages=()
+case "$mode" in
+  main) ;;
+  --test) apt_packages=(python3-simgrid) ;;
+  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv) ;;
+  *) echo "setup: unknown mode $mode (expected --test or --bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$mode" = "--bench" ]; then
+  venv=".tools/venv-simpy-$SIMPY_VERSION"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import simpy" 2>/dev/null; then
+    log "creating $venv with SimPy $SIMPY_VERSION"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "simpy==$SIMPY_VERSION"
+  fi
+  mkdir -p .tools/bin
+  bash bench/peers/build-simgrid-flows.sh .tools/bin/simgrid-flows
+fi
