@@ -99,7 +99,6 @@ export class Network {
   private active = 0;
   private compLinks: number[] = [];
   private compFlows: number[] = [];
-  private bounded: number[] = [];
   private _solves = 0;
   private _lastSolveFlows = 0;
 
@@ -427,8 +426,6 @@ export class Network {
       unfixed[l] = 0;
       newUsed[l] = 0;
     }
-    const bounded = this.bounded;
-    bounded.length = 0;
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i]!;
       const inv = 1 / this.flowWeight[f]!;
@@ -438,18 +435,14 @@ export class Network {
         usage[l]! += inv;
         unfixed[l]!++;
       }
-      if (this.flowBound[f]! !== Infinity) bounded.push(f);
-    }
-    if (bounded.length > 1) {
-      const bound = this.flowBound;
-      const weight = this.flowWeight;
-      bounded.sort((a, b) => bound[a]! * weight[a]! - bound[b]! * weight[b]!);
     }
 
     // Progressive filling. `open` is the prefix of `links` still holding unfixed flows.
+    // Caps are checked only for the flows on the tightest link, as SimGrid does: a capped flow
+    // elsewhere is fixed when its own link becomes the tightest, which gives the same (unique)
+    // max-min allocation without sorting every capped flow on every solve.
     let open = links.length;
     let left = flows.length;
-    let nextBounded = 0;
     while (left > 0) {
       let minShare = Infinity;
       let minLink = -1;
@@ -468,17 +461,25 @@ export class Network {
           minLink = l;
         }
       }
-      while (nextBounded < bounded.length && this.flowFixed[bounded[nextBounded]!] === stamp) nextBounded++;
-      if (nextBounded < bounded.length) {
-        const f = bounded[nextBounded]!;
-        if (this.flowBound[f]! * this.flowWeight[f]! < minShare) {
-          this.fix(f, this.flowBound[f]!, stamp);
-          left--;
-          continue;
-        }
-      }
       if (minLink < 0) break; // cannot happen: every unfixed flow crosses an open link
       const list = this.linkFlows[minLink]!;
+      let minBound = Infinity;
+      for (let j = 0; j < list.length; j++) {
+        const f = list[j]!;
+        if (this.flowFixed[f] === stamp) continue;
+        const b = this.flowBound[f]! * this.flowWeight[f]!;
+        if (b < minBound) minBound = b;
+      }
+      if (minBound < minShare) {
+        // Fix the flows whose cap binds first; the link's share is recomputed next round.
+        for (let j = 0; j < list.length; j++) {
+          const f = list[j]!;
+          if (this.flowFixed[f] === stamp || this.flowBound[f]! * this.flowWeight[f]! !== minBound) continue;
+          this.fix(f, this.flowBound[f]!, stamp);
+          left--;
+        }
+        continue;
+      }
       for (let j = 0; j < list.length; j++) {
         const f = list[j]!;
         if (this.flowFixed[f] === stamp) continue;
