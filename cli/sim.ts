@@ -66,7 +66,7 @@ export function registerSim(program: Command): void {
           `${scenario.name}: ${s.transfersCompleted}/${s.transfersStarted} transfers, ` +
             `${(s.bytesDelivered / 1e12).toFixed(1)} TB delivered in ${(s.simulatedSeconds / 3600).toFixed(0)} simulated hours` +
             (p ? `; transfer time p50 ${p.p50.toFixed(0)} s, p95 ${p.p95.toFixed(0)} s` : "") +
-            `; ${s.events} events in ${s.wallSeconds.toFixed(2)} s\nrun record: ${dir}\n`,
+            `; ${s.events} events in ${run.wallSeconds.toFixed(2)} s\nrun record: ${dir}\n`,
         );
       } catch (e) {
         bar.stop();
