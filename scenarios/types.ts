@@ -1,0 +1,143 @@
+/**
+ * A validated scenario, as the simulator, the dataset generator and the harness read it. Every
+ * quantity is in SI units with the unit in its name (bytes, seconds, bits per second); the YAML
+ * files accept human units ("8 PB", "100 Gbit/s", "3 d") and `scenarios/schema.ts` decodes
+ * them into this shape.
+ */
+
+export type ProductType = "visibilities" | "image-cube" | "image" | "catalogue";
+export type Placement = "free-capacity" | "nearest" | "cheapest";
+export type SharingMode = "max-min" | "latency-weighted";
+
+export interface Scenario {
+  name: string;
+  description: string;
+  seed: number;
+  /** Calendar date of simulated time 0 (ISO 8601 date), for reporting dates such as "disk full on". */
+  startDate: string;
+  durationSeconds: number;
+  network: {
+    sharing: SharingMode;
+    /** Signal speed used to derive a link's latency from distance when none is given, m/s. */
+    signalSpeedMetresPerSecond: number;
+  };
+  sites: Site[];
+  /** Network paths between two endpoints (sites or telescopes), one link per direction. */
+  links: Link[];
+  telescopes: Telescope[];
+  policies: Policies;
+  analysis: Analysis | null;
+  operations: Operation[];
+  faults: Fault[];
+  output: {
+    sampleIntervalSeconds: number;
+    /** Write one row per product event (ingested, replicated, moved to tape, lost...). */
+    productEvents: boolean;
+  };
+}
+
+export interface Site {
+  name: string;
+  country: string;
+  latitudeDegrees: number;
+  longitudeDegrees: number;
+  disk: StorageClass | null;
+  tape: TapeClass | null;
+  compute: { cores: number; flopsPerSecond: number };
+}
+
+export interface StorageClass {
+  capacityBytes: number;
+  readBitsPerSecond: number;
+  writeBitsPerSecond: number;
+  costPerTerabyteYear: number;
+}
+
+export interface TapeClass extends StorageClass {
+  drives: number;
+  mountSeconds: number;
+  seekSeconds: number;
+}
+
+export interface Link {
+  /** Site or telescope names. */
+  from: string;
+  to: string;
+  bandwidthBitsPerSecond: number;
+  /** One-way latency; derived from great-circle distance when absent in the file. */
+  latencySeconds: number;
+}
+
+export interface Telescope {
+  name: string;
+  latitudeDegrees: number;
+  longitudeDegrees: number;
+  /** Sites that receive this telescope's products first, with relative weights. */
+  ingest: { site: string; weight: number }[];
+  /** Science Verification periods: [start, end) in simulated seconds, volume per week. */
+  schedule: { startSeconds: number; endSeconds: number; bytesPerWeek: number }[];
+  productMix: ProductMix[];
+}
+
+export interface ProductMix {
+  type: ProductType;
+  /** Share of the telescope's volume in this product type; shares of a telescope sum to 1. */
+  volumeFraction: number;
+  /** Log-normal sizes: median and the standard deviation of the natural logarithm. */
+  size: { medianBytes: number; sigma: number; minBytes: number; maxBytes: number };
+}
+
+export interface Policies {
+  /** Copies required, on distinct sites (>= 2 for SRCNet). */
+  replicas: number;
+  placement: Placement;
+  /** Copies on disk older than this move to tape at the same site (null: never). */
+  diskToTapeAfterSeconds: number | null;
+  /** Products are deleted everywhere this long after ingestion (null: kept). */
+  lifetimeSeconds: number | null;
+  /** A read of a product whose copies are all on tape recalls it to disk first. */
+  recallOnAccess: boolean;
+  transfers: {
+    /** FTS-like cap on concurrent transfers per (source, destination) pair. */
+    maxActivePerPair: number;
+    streamsPerTransfer: number;
+    /** Per-stream TCP window: each stream is capped at window / (2 x route latency). */
+    windowBytes: number;
+  };
+  recovery: {
+    /** Re-replicate from surviving copies when a site is down or lost. */
+    enabled: boolean;
+    /** Time before a down site's products count as lost for re-replication purposes. */
+    detectionSeconds: number;
+  };
+}
+
+export interface Analysis {
+  jobsPerDay: number;
+  /** Zipf exponent of product popularity (higher: a few products get most reads). */
+  popularityExponent: number;
+  /** "move-code-to-data": jobs run at a site holding a copy; "pull-data": at their home site, after a transfer. */
+  mode: "move-code-to-data" | "pull-data";
+  coresPerJob: number;
+  /** Log-normal job run time: median and sigma of the logarithm. */
+  runtime: { medianSeconds: number; sigma: number };
+  /** Sites users submit from (pull-data mode) with weights; empty means all sites equally. */
+  homeSites: { site: string; weight: number }[];
+  /** Extra job arrivals during given periods (for example a read campaign on archived data). */
+  bursts: { startSeconds: number; durationSeconds: number; jobsPerDay: number }[];
+}
+
+export type Operation = {
+  kind: "replicate";
+  atSeconds: number;
+  /** Copy products matching the filter to this site (in addition to the policy's copies). */
+  to: string;
+  filter: { telescope: string | null; productType: ProductType | null; ingestedBeforeSeconds: number | null };
+};
+
+export type Fault =
+  | { kind: "site-down"; site: string; atSeconds: number; durationSeconds: number }
+  | { kind: "site-random"; sites: string[]; mtbfSeconds: number; mttrSeconds: number }
+  | { kind: "link-cut"; from: string; to: string; atSeconds: number; durationSeconds: number }
+  | { kind: "link-degrade"; from: string; to: string; atSeconds: number; durationSeconds: number; factor: number }
+  | { kind: "storage-lost"; site: string; storageClass: "disk" | "tape"; atSeconds: number };
