@@ -30,8 +30,33 @@ export interface FlowSpec {
    * `network/TCP-gamma`. Ignored on a zero-latency route.
    */
   windowBytes?: number;
+  /**
+   * Parallel TCP streams the flow stands for (integer >= 1, default 1): it takes the share of
+   * that many identical flows, exactly as that many separate flows would. `windowBytes` caps
+   * each stream; `maxRateBitsPerSecond` caps the flow as a whole.
+   */
+  streams?: number;
   /** Called, with the flow's id, once its last byte has arrived. */
   onComplete?: (flow: FlowId) => void;
+}
+
+/**
+ * A transfer group: transfers over one route with the same streams and caps, such as an FTS
+ * channel between two sites. Max-min fairness gives identical flows identical rates, so a group
+ * of m members is one flow of m x streams streams whose members each move bytes at 1/m of its
+ * rate (processor sharing): the same completion times as m separate flows, with a solve whose
+ * size grows with the number of groups rather than the number of transfers.
+ */
+export interface GroupSpec {
+  route: readonly LinkId[];
+  /** Streams per member transfer (default 1). */
+  streams?: number;
+  /** Per-stream TCP window, as for a single flow. */
+  windowBytes?: number;
+  /** Cap on each member transfer. */
+  maxRatePerMemberBitsPerSecond?: number;
+  /** Called with a member's tag once its last byte has arrived. */
+  onComplete: (tag: number) => void;
 }
 
 export class NetworkError extends SimulationError {
@@ -44,6 +69,75 @@ const GEN_LIMIT = 2 ** 29;
 const FREE = 0;
 const LATENCY = 1; // paying the route latency: takes no bandwidth yet
 const ACTIVE = 2;
+const IDLE = 3; // an open group with no member moving bytes
+
+/** Members of a transfer group: a binary min-heap of finish thresholds in the group's service. */
+class GroupState {
+  /** Bytes each member has moved since the group opened, as of the slot's last update. */
+  service = 0;
+  ratePerMember = 0; // bytes/s
+  thresholds: number[] = [];
+  tags: number[] = [];
+  joining = new Set<JoinRecord>();
+  membersChanged = false;
+  constructor(
+    readonly streamsPerMember: number,
+    readonly onComplete: (tag: number) => void,
+  ) {}
+
+  get members(): number {
+    return this.thresholds.length;
+  }
+
+  push(threshold: number, tag: number): void {
+    const th = this.thresholds;
+    const tg = this.tags;
+    let i = th.length;
+    th.push(threshold);
+    tg.push(tag);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (th[p]! <= threshold) break;
+      th[i] = th[p]!;
+      tg[i] = tg[p]!;
+      i = p;
+    }
+    th[i] = threshold;
+    tg[i] = tag;
+  }
+
+  /** Removes the member with the smallest threshold and returns its tag. */
+  pop(): number {
+    const th = this.thresholds;
+    const tg = this.tags;
+    const top = tg[0]!;
+    const lastT = th.pop()!;
+    const lastG = tg.pop()!;
+    const n = th.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && th[c + 1]! < th[c]!) c++;
+        if (th[c]! >= lastT) break;
+        th[i] = th[c]!;
+        tg[i] = tg[c]!;
+        i = c;
+      }
+      th[i] = lastT;
+      tg[i] = lastG;
+    }
+    return top;
+  }
+}
+
+interface JoinRecord {
+  slot: number;
+  bytes: number;
+  tag: number;
+  handle: number;
+}
 
 /**
  * A flow-level network: links with bandwidth and latency, flows over routes of links. A flow
@@ -83,7 +177,8 @@ export class Network {
   private flowRate = new Float64Array(0); // bytes/s
   private flowUpdated = new Float64Array(0);
   private flowWeight = new Float64Array(0); // sharing penalty: share is divided by it
-  private flowBound = new Float64Array(0); // bytes/s, Infinity when uncapped
+  private flowBound = new Float64Array(0); // per stream, bytes/s, Infinity when uncapped
+  private flowStreams = new Float64Array(0); // streams the flow stands for (for a group: members x streams)
   private flowEvent = new Float64Array(0); // pending event handle or -1
   private flowMark = new Uint32Array(0);
   private flowFixed = new Uint32Array(0);
@@ -91,6 +186,7 @@ export class Network {
   private flowRoute: Int32Array[] = [];
   private flowLinkPos: Int32Array[] = [];
   private flowDone: (((flow: FlowId) => void) | undefined)[] = [];
+  private groups: (GroupState | undefined)[] = [];
   private freeSlots: number[] = [];
 
   private dirtyLinks: number[] = [];
@@ -113,6 +209,14 @@ export class Network {
   private readonly onFinish = (slot: number): void => {
     this.flowEvent[slot] = -1;
     this.finish(slot);
+  };
+  private readonly onJoin = (j: JoinRecord): void => {
+    this.groups[j.slot]!.joining.delete(j);
+    this.join(j.slot, j.bytes, j.tag);
+  };
+  private readonly onGroupFinish = (slot: number): void => {
+    this.flowEvent[slot] = -1;
+    this.groupFinish(slot);
   };
 
   constructor(
@@ -202,17 +306,149 @@ export class Network {
   // ---------------------------------------------------------------- flows
 
   startFlow(spec: FlowSpec): FlowId {
-    const route = spec.route;
+    requireFinite(spec.bytes, "bytes");
+    const streams = requireStreams(spec.streams);
+    const latency = this.routeLatency(spec.route);
+    let bound = this.streamBound(latency, spec.windowBytes, "windowBytes");
+    if (spec.maxRateBitsPerSecond !== undefined) {
+      requirePositive(spec.maxRateBitsPerSecond, "maxRateBitsPerSecond");
+      bound = Math.min(bound, spec.maxRateBitsPerSecond / 8 / streams);
+    }
+    const slot = this.takeSlot(spec.route, latency, bound, streams);
+    this.flowState[slot] = LATENCY;
+    this.flowRemaining[slot] = spec.bytes;
+    this.flowDone[slot] = spec.onComplete;
+    this.flowEvent[slot] = latency > 0 ? this.sim.schedule(latency, this.onActivate, slot) : -1;
+    const id = this.flowGen[slot]! * SLOT_BITS + slot;
+    if (latency === 0) this.activate(slot);
+    return id;
+  }
+
+  // ---------------------------------------------------------------- transfer groups
+
+  openGroup(spec: GroupSpec): FlowId {
+    const streams = requireStreams(spec.streams);
+    if (typeof spec.onComplete !== "function") throw new NetworkError("onComplete must be a function", "onComplete");
+    const latency = this.routeLatency(spec.route);
+    let bound = this.streamBound(latency, spec.windowBytes, "windowBytes");
+    if (spec.maxRatePerMemberBitsPerSecond !== undefined) {
+      requirePositive(spec.maxRatePerMemberBitsPerSecond, "maxRatePerMemberBitsPerSecond");
+      bound = Math.min(bound, spec.maxRatePerMemberBitsPerSecond / 8 / streams);
+    }
+    const slot = this.takeSlot(spec.route, latency, bound, 0);
+    this.flowState[slot] = IDLE;
+    this.groups[slot] = new GroupState(streams, spec.onComplete);
+    return this.flowGen[slot]! * SLOT_BITS + slot;
+  }
+
+  /** Adds a transfer of `bytes` to a group; it moves bytes after the route latency. */
+  addMember(group: FlowId, bytes: number, tag: number): void {
+    const slot = this.requireGroup(group);
+    requireFinite(bytes, "bytes");
+    const latency = this.flowLatency(slot);
+    if (latency > 0) {
+      const j: JoinRecord = { slot, bytes, tag, handle: -1 };
+      j.handle = this.sim.schedule(latency, this.onJoin, j);
+      this.groups[slot]!.joining.add(j);
+    } else {
+      this.join(slot, bytes, tag);
+    }
+  }
+
+  /** Member transfers in a group, moving bytes or still paying the route latency. */
+  groupMembers(group: FlowId): number {
+    const g = this.groups[this.requireGroup(group)]!;
+    return g.members + g.joining.size;
+  }
+
+  /**
+   * Stops every member of a group (for example when a site at either end fails) and returns
+   * their tags; they never call back. The group stays open for new members.
+   */
+  abortGroup(group: FlowId): number[] {
+    const slot = this.requireGroup(group);
+    const g = this.groups[slot]!;
+    const tags = [...g.tags];
+    for (const j of g.joining) {
+      this.sim.cancel(j.handle);
+      tags.push(j.tag);
+    }
+    g.joining.clear();
+    g.thresholds.length = 0;
+    g.tags.length = 0;
+    if (this.flowEvent[slot]! >= 0) this.sim.cancel(this.flowEvent[slot]!);
+    this.flowEvent[slot] = -1;
+    if (this.flowState[slot] === ACTIVE) {
+      this.detach(slot);
+      this.flowState[slot] = IDLE;
+    }
+    this.flowStreams[slot] = 0;
+    this.flowRate[slot] = 0;
+    g.ratePerMember = 0;
+    return tags;
+  }
+
+  /** Aborts any members and frees the group. */
+  closeGroup(group: FlowId): number[] {
+    const tags = this.abortGroup(group);
+    const slot = this.requireGroup(group);
+    this.groups[slot] = undefined;
+    this.freeSlot(slot);
+    return tags;
+  }
+
+  private join(slot: number, bytes: number, tag: number): void {
+    const g = this.groups[slot]!;
+    const now = this.sim.now;
+    if (this.flowState[slot] === ACTIVE) g.service += g.ratePerMember * (now - this.flowUpdated[slot]!);
+    this.flowUpdated[slot] = now;
+    g.push(g.service + bytes, tag);
+    g.membersChanged = true;
+    this.flowStreams[slot] = g.members * g.streamsPerMember;
+    if (this.flowState[slot] === IDLE) this.attach(slot);
+    else this.markRouteDirty(slot);
+  }
+
+  private groupFinish(slot: number): void {
+    const g = this.groups[slot]!;
+    const now = this.sim.now;
+    g.service += g.ratePerMember * (now - this.flowUpdated[slot]!);
+    this.flowUpdated[slot] = now;
+    // The event was set for the smallest threshold; members within rounding of it finish too.
+    const done: number[] = [g.pop()];
+    const slack = Math.abs(g.service) * 1e-12;
+    while (g.members > 0 && g.thresholds[0]! <= g.service + slack) done.push(g.pop());
+    g.membersChanged = true;
+    this.flowStreams[slot] = g.members * g.streamsPerMember;
+    if (g.members === 0) {
+      this.detach(slot);
+      this.flowState[slot] = IDLE;
+      this.flowRate[slot] = 0;
+      g.ratePerMember = 0;
+    } else {
+      this.markRouteDirty(slot);
+    }
+    for (const tag of done) g.onComplete(tag);
+  }
+
+  private markRouteDirty(slot: number): void {
+    const route = this.flowRoute[slot]!;
+    for (let i = 0; i < route.length; i++) this.markDirty(route[i]!);
+  }
+
+  private flowLatency(slot: number): number {
+    const route = this.flowRoute[slot]!;
+    let latency = 0;
+    for (let i = 0; i < route.length; i++) latency += this.linkLatency[route[i]!]!;
+    return latency;
+  }
+
+  /** Validates a route (known links, each once) and returns its latency, summed in route order. */
+  private routeLatency(route: readonly LinkId[]): number {
     if (!Array.isArray(route) && !(route instanceof Int32Array)) {
       throw new NetworkError("route must be an array of link ids", "route");
     }
     if (route.length === 0) throw new NetworkError("route must cross at least one link", "route");
-    requireFinite(spec.bytes, "bytes");
-    let bound = Infinity;
-    if (spec.maxRateBitsPerSecond !== undefined) {
-      requirePositive(spec.maxRateBitsPerSecond, "maxRateBitsPerSecond");
-      bound = spec.maxRateBitsPerSecond / 8;
-    }
     const stamp = ++this.epoch;
     let latency = 0;
     for (let i = 0; i < route.length; i++) {
@@ -224,32 +460,35 @@ export class Network {
       this.linkMark[l] = stamp;
       latency += this.linkLatency[l]!;
     }
-    if (spec.windowBytes !== undefined) {
-      requirePositive(spec.windowBytes, "windowBytes");
-      if (latency > 0) bound = Math.min(bound, spec.windowBytes / (2 * latency));
-    }
+    return latency;
+  }
 
+  /** Per-stream cap from a TCP window: window / (2 x route latency), as SimGrid's TCP-gamma. */
+  private streamBound(latency: number, windowBytes: number | undefined, argument: string): number {
+    if (windowBytes === undefined) return Infinity;
+    requirePositive(windowBytes, argument);
+    return latency > 0 ? windowBytes / (2 * latency) : Infinity;
+  }
+
+  private takeSlot(route: readonly LinkId[], latency: number, bound: number, streams: number): number {
     if (this.freeSlots.length === 0) this.growFlows(this.flowCapacity * 2);
     const slot = this.freeSlots.pop()!;
-    this.flowState[slot] = LATENCY;
-    this.flowRemaining[slot] = spec.bytes;
     this.flowRate[slot] = 0;
     this.flowUpdated[slot] = this.sim.now;
     this.flowWeight[slot] = this.sharing === "latency-weighted" && latency > 0 ? latency : 1;
     this.flowBound[slot] = bound;
+    this.flowStreams[slot] = streams;
     this.flowRoute[slot] = Int32Array.from(route);
     this.flowLinkPos[slot] = new Int32Array(route.length);
-    this.flowDone[slot] = spec.onComplete;
-    this.flowEvent[slot] = latency > 0 ? this.sim.schedule(latency, this.onActivate, slot) : -1;
-    const id = this.flowGen[slot]! * SLOT_BITS + slot;
-    if (latency === 0) this.activate(slot);
-    return id;
+    this.flowEvent[slot] = -1;
+    return slot;
   }
 
   /** Stops a flow that has not completed; its bytes are dropped and it never calls back. */
   cancelFlow(flow: FlowId): boolean {
     const slot = this.liveSlot(flow);
     if (slot < 0) return false;
+    if (this.groups[slot] !== undefined) throw new NetworkError("cancelFlow() on a group: use closeGroup()", "flow");
     if (this.flowEvent[slot]! >= 0) this.sim.cancel(this.flowEvent[slot]!);
     if (this.flowState[slot] === ACTIVE) this.detach(slot);
     this.freeSlot(slot);
@@ -269,6 +508,7 @@ export class Network {
 
   flowRemainingBytes(flow: FlowId): number {
     const slot = this.requireFlow(flow);
+    if (this.groups[slot] !== undefined) throw new NetworkError("flowRemainingBytes() on a group", "flow");
     this.flush();
     const left = this.flowRemaining[slot]! - this.flowRate[slot]! * (this.sim.now - this.flowUpdated[slot]!);
     return left > 0 ? left : 0;
@@ -310,6 +550,11 @@ export class Network {
       this.flowEvent[slot] = this.sim.schedule(0, this.onFinish, slot);
       return;
     }
+    this.attach(slot);
+  }
+
+  /** Puts a flow on its links; rates are shared at the end of the instant. */
+  private attach(slot: number): void {
     this.flowState[slot] = ACTIVE;
     this.active++;
     this.flowUpdated[slot] = this.sim.now;
@@ -428,7 +673,7 @@ export class Network {
     }
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i]!;
-      const inv = 1 / this.flowWeight[f]!;
+      const inv = this.flowStreams[f]! / this.flowWeight[f]!;
       const route = this.flowRoute[f]!;
       for (let k = 0; k < route.length; k++) {
         const l = route[k]!;
@@ -488,10 +733,15 @@ export class Network {
       }
     }
 
-    // New rates: bring remaining bytes up to now at the old rate, then move completion events.
+    // New rates: bring progress up to now at the old rate, then move completion events.
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i]!;
       const rate = this.newRate[f]!;
+      const g = this.groups[f];
+      if (g !== undefined) {
+        this.regroup(f, g, rate, now);
+        continue;
+      }
       const old = this.flowRate[f]!;
       if (rate === old) continue;
       let rem = this.flowRemaining[f]! - old * (now - this.flowUpdated[f]!);
@@ -499,15 +749,7 @@ export class Network {
       this.flowRemaining[f] = rem;
       this.flowUpdated[f] = now;
       this.flowRate[f] = rate;
-      const ev = this.flowEvent[f]!;
-      if (rate > 0) {
-        const at = now + rem / rate;
-        if (ev >= 0) this.sim.reschedule(ev, at);
-        else this.flowEvent[f] = this.sim.scheduleAt(at, this.onFinish, f);
-      } else if (ev >= 0) {
-        this.sim.cancel(ev);
-        this.flowEvent[f] = -1;
-      }
+      this.setCompletion(f, rate > 0 ? now + rem / rate : Infinity, this.onFinish);
     }
     for (let i = 0; i < links.length; i++) {
       const l = links[i]!;
@@ -517,10 +759,36 @@ export class Network {
     }
   }
 
-  private fix(f: number, rate: number, stamp: number): void {
+  /** A group's new rate: advance its service at the old per-member rate, then re-time its next finish. */
+  private regroup(f: number, g: GroupState, rate: number, now: number): void {
+    if (rate === this.flowRate[f]! && !g.membersChanged) return;
+    g.service += g.ratePerMember * (now - this.flowUpdated[f]!);
+    this.flowUpdated[f] = now;
+    this.flowRate[f] = rate;
+    g.membersChanged = false;
+    g.ratePerMember = rate / g.members;
+    const left = g.thresholds[0]! - g.service;
+    this.setCompletion(f, g.ratePerMember > 0 ? now + (left > 0 ? left : 0) / g.ratePerMember : Infinity, this.onGroupFinish);
+  }
+
+  private setCompletion(f: number, at: number, fn: (slot: number) => void): void {
+    const ev = this.flowEvent[f]!;
+    if (at !== Infinity) {
+      if (ev >= 0) this.sim.reschedule(ev, at);
+      else this.flowEvent[f] = this.sim.scheduleAt(at, fn, f);
+    } else if (ev >= 0) {
+      this.sim.cancel(ev);
+      this.flowEvent[f] = -1;
+    }
+  }
+
+  /** Fixes flow f at `perStream` bytes/s for each of its streams. */
+  private fix(f: number, perStream: number, stamp: number): void {
     this.flowFixed[f] = stamp;
+    const streams = this.flowStreams[f]!;
+    const rate = perStream * streams;
     this.newRate[f] = rate;
-    const inv = 1 / this.flowWeight[f]!;
+    const inv = streams / this.flowWeight[f]!;
     const route = this.flowRoute[f]!;
     for (let k = 0; k < route.length; k++) {
       const l = route[k]!;
@@ -545,6 +813,7 @@ export class Network {
     this.flowUpdated = grow(this.flowUpdated, (k) => new Float64Array(k));
     this.flowWeight = grow(this.flowWeight, (k) => new Float64Array(k));
     this.flowBound = grow(this.flowBound, (k) => new Float64Array(k));
+    this.flowStreams = grow(this.flowStreams, (k) => new Float64Array(k));
     this.flowEvent = grow(this.flowEvent, (k) => new Float64Array(k));
     this.flowMark = grow(this.flowMark, (k) => new Uint32Array(k));
     this.flowFixed = grow(this.flowFixed, (k) => new Uint32Array(k));
@@ -553,6 +822,7 @@ export class Network {
       this.flowRoute.push(EMPTY);
       this.flowLinkPos.push(EMPTY);
       this.flowDone.push(undefined);
+      this.groups.push(undefined);
     }
     for (let s = n - 1; s >= old; s--) this.freeSlots.push(s);
     this.flowCapacity = n;
@@ -571,6 +841,12 @@ export class Network {
     return slot;
   }
 
+  private requireGroup(group: FlowId): number {
+    const slot = this.requireFlow(group);
+    if (this.groups[slot] === undefined) throw new NetworkError(`flow ${String(group)} is not a group`, "group");
+    return slot;
+  }
+
   private requireLink(link: number, argument: string): void {
     if (!Number.isInteger(link) || link < 0 || link >= this.linkCount) {
       throw new NetworkError(`${argument}: unknown link ${String(link)} (network has ${this.linkCount} links)`, argument);
@@ -584,6 +860,14 @@ function requireFinite(value: number, argument: string): void {
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
     throw new NetworkError(`${argument} must be a finite number >= 0, got ${String(value)}`, argument);
   }
+}
+
+function requireStreams(streams: number | undefined): number {
+  if (streams === undefined) return 1;
+  if (!Number.isInteger(streams) || streams < 1) {
+    throw new NetworkError(`streams must be an integer >= 1, got ${String(streams)}`, "streams");
+  }
+  return streams;
 }
 
 function requirePositive(value: number, argument: string): void {

@@ -43,13 +43,14 @@ describe("agreement with SimGrid 3.32", () => {
       for (const c of cases.filter((c) => c.sharing === mode)) {
         const ours = runOurs(c);
         const theirs = peer.get(c.ours.id)!;
-        expect(theirs).toHaveLength(ours.length);
+        expect(theirs).toHaveLength(c.peer.flows.length);
         ours.forEach((t, i) => {
-          const err = Math.abs(t - theirs[i]!) / Math.max(Math.abs(theirs[i]!), 1e-12);
+          const sg = theirs[c.peerIndex[i]!]!;
+          const err = Math.abs(t - sg) / Math.max(Math.abs(sg), 1e-12);
           flows++;
           if (!(err <= worst)) {
             worst = err;
-            where = `${c.ours.id} flow ${i}: ours ${t}, SimGrid ${theirs[i]}`;
+            where = `${c.ours.id} flow ${i}: ours ${t}, SimGrid ${sg}`;
           }
         });
       }

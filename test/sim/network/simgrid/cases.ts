@@ -6,7 +6,7 @@ export interface PeerCase {
   id: string;
   tcpGamma: number;
   links: { bandwidth: number; latency: number }[];
-  flows: { start: number; bytes: number; route: number[] }[];
+  flows: { start: number; bytes: number; route: number[]; streams?: number }[];
   bandwidthChanges: { time: number; link: number; bandwidth: number }[];
 }
 
@@ -14,8 +14,13 @@ export interface ComparisonCase {
   sharing: SharingMode;
   /** The case as our network sees it (real latencies). */
   ours: PeerCase;
-  /** The case as given to SimGrid: for plain max-min, zero-latency links and starts shifted by the route latency. */
+  /**
+   * The case as given to SimGrid: for plain max-min, zero-latency links and starts shifted by
+   * the route latency; a flow of N streams becomes N identical flows.
+   */
   peer: PeerCase;
+  /** Index in `peer.flows` of the first copy of each of our flows. */
+  peerIndex: number[];
 }
 
 /**
@@ -40,10 +45,13 @@ export function generateCases(count: number, sharing: SharingMode, seed: number)
       const pool = Array.from({ length: nLinks }, (_, i) => i);
       const route: number[] = [];
       for (let h = 0; h < hops; h++) route.push(pool.splice(r.integer(pool.length), 1)[0]!);
+      const streams = r.bernoulli(0.25) ? 2 + r.integer(3) : 1;
       return {
         start: r.bernoulli(0.2) ? 0 : r.between(0, 5),
-        bytes: Math.round(logUniform(1e4, 1e9)),
+        // A whole number of bytes per stream: SimGrid moves whole bytes.
+        bytes: streams * Math.round(logUniform(1e4, 1e9) / streams),
         route,
+        streams,
       };
     });
     const tcpGamma = sharing === "latency-weighted" && r.bernoulli(1 / 3) ? Math.round(logUniform(65536, 16 * 2 ** 20)) : 0;
@@ -58,15 +66,20 @@ export function generateCases(count: number, sharing: SharingMode, seed: number)
       }
     }
     const ours: PeerCase = { id: `${sharing}-${c}`, tcpGamma, links, flows, bandwidthChanges };
-    const peer: PeerCase =
-      sharing === "latency-weighted"
-        ? ours
-        : {
-            ...ours,
-            links: links.map((l) => ({ bandwidth: l.bandwidth, latency: 0 })),
-            flows: flows.map((f) => ({ ...f, start: f.start + routeLatency(links, f.route) })),
-          };
-    cases.push({ sharing, ours, peer });
+    const peerFlows: PeerCase["flows"] = [];
+    const peerIndex: number[] = [];
+    for (const f of flows) {
+      peerIndex.push(peerFlows.length);
+      const start = sharing === "latency-weighted" ? f.start : f.start + routeLatency(links, f.route);
+      const n = f.streams ?? 1;
+      for (let k = 0; k < n; k++) peerFlows.push({ start, bytes: f.bytes / n, route: f.route });
+    }
+    const peer: PeerCase = {
+      ...ours,
+      links: sharing === "latency-weighted" ? links : links.map((l) => ({ bandwidth: l.bandwidth, latency: 0 })),
+      flows: peerFlows,
+    };
+    cases.push({ sharing, ours, peer, peerIndex });
   }
   return cases;
 }
@@ -89,6 +102,7 @@ export function runOurs(c: ComparisonCase): number[] {
       net.startFlow({
         route: f.route.map((l) => ids[l]!),
         bytes: f.bytes,
+        streams: f.streams ?? 1,
         ...(c.ours.tcpGamma > 0 ? { windowBytes: c.ours.tcpGamma } : {}),
         onComplete: () => {
           done[i] = sim.now;
