@@ -1,0 +1,236 @@
+import { tableFromArrays, type Table } from "apache-arrow";
+import { quantileSorted } from "simple-statistics";
+import type { Scenario } from "../../scenarios/types.js";
+import { F64Column, I32Column } from "./columns.js";
+import { PRODUCT_EVENTS, SrcnetModel, type FaultRecord } from "./model.js";
+
+export interface SrcnetSummary {
+  scenario: string;
+  seed: number;
+  simulatedSeconds: number;
+  products: { created: number; ingested: number; fullyReplicated: number; lost: number };
+  /** Where every byte produced is at the end: produced = stored + inFlight + backlog + deleted + lost. */
+  volume: {
+    producedBytes: number;
+    ingestedBytes: number;
+    storedBytes: number;
+    inFlightBytes: number;
+    backlogBytes: number;
+    deletedBytes: number;
+    lostBytes: number;
+  };
+  replicationLagSeconds: { p50: number; p95: number; max: number } | null;
+  underReplicatedBytes: { peak: number; final: number };
+  faults: {
+    kind: string;
+    target: string;
+    atSeconds: number;
+    endSeconds: number | null;
+    productsAffected: number;
+    bytesAffected: number;
+    /** From the fault until every product it left short had its copies again. */
+    timeToRecoverySeconds: number | null;
+  }[];
+  sites: Record<
+    string,
+    {
+      diskCapacityBytes: number;
+      diskPeakBytes: number;
+      diskPeakFill: number;
+      diskFinalBytes: number;
+      /** Date the disk reached 99% of its capacity (used and reserved), or null. */
+      diskFullOn: string | null;
+      tapeCapacityBytes: number;
+      tapeFinalBytes: number;
+      tapeFullOn: string | null;
+    }
+  >;
+  links: Record<string, { p50: number; p95: number; max: number }>;
+  jobs: { submitted: number; completed: number; failed: number; waitSeconds: { p50: number; p95: number; max: number } | null };
+  tape: { migrations: number; recalls: number };
+  cost: {
+    /** Provisioned capacity x cost per TB-year x run length in years. */
+    provisioned: number;
+    /** Used volume integrated over time (TB-years, from the samples) x cost per TB-year. */
+    used: number;
+  };
+}
+
+export interface SrcnetRun {
+  summary: SrcnetSummary;
+  tables: Record<string, Table>;
+  events: number;
+  wallSeconds: number;
+}
+
+const percentiles = (xs: Float64Array): { p50: number; p95: number; max: number } | null => {
+  if (xs.length === 0) return null;
+  const s = xs.sort();
+  return { p50: quantileSorted(s as unknown as number[], 0.5), p95: quantileSorted(s as unknown as number[], 0.95), max: s[s.length - 1]! };
+};
+
+const dateAt = (start: string, seconds: number | null): string | null =>
+  seconds === null ? null : new Date(Date.parse(`${start}T00:00:00Z`) + seconds * 1000).toISOString();
+
+/** Runs a scenario to its end; `onProgress` is called with simulated seconds at every sample. */
+export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) => void): SrcnetRun {
+  const wall0 = performance.now();
+  const m = new SrcnetModel(sc);
+  const { sim, net } = m;
+  const dt = sc.output.sampleIntervalSeconds;
+  const storage = { time: new F64Column(), site: [] as string[], cls: [] as string[], used: new F64Column(), capacity: new F64Column() };
+  const links = { time: new F64Column(), link: [] as string[], util: new F64Column() };
+  const state = {
+    time: new F64Column(),
+    under: new F64Column(),
+    backlog: new F64Column(),
+    pending: new I32Column(),
+    transfers: new I32Column(),
+    sitesDown: new I32Column(),
+  };
+  const linkUtil: number[][] = Array.from({ length: net.links }, () => []);
+  const carried = new Float64Array(net.links);
+  let usedCost = 0;
+  const yearSeconds = 365 * 86_400;
+
+  const sample = (): void => {
+    const t = sim.now;
+    for (let s = 0; s < m.nSites; s++) {
+      const site = sc.sites[s]!;
+      for (const [cls, used, cap, cost] of [
+        ["disk", m.diskUsed[s]!, site.disk?.capacityBytes ?? 0, site.disk?.costPerTerabyteYear ?? 0],
+        ["tape", m.tapeUsed[s]!, site.tape?.capacityBytes ?? 0, site.tape?.costPerTerabyteYear ?? 0],
+      ] as const) {
+        if (cap === 0) continue;
+        storage.time.push(t);
+        storage.site.push(site.name);
+        storage.cls.push(cls);
+        storage.used.push(used);
+        storage.capacity.push(cap);
+        usedCost += (used / 1e12) * cost * (dt / yearSeconds);
+      }
+    }
+    for (let l = 0; l < net.links; l++) {
+      const bytes = net.linkBytesCarried(l);
+      const bw = net.linkBandwidthBitsPerSecond(l);
+      const u = bw > 0 ? ((bytes - carried[l]!) * 8) / (dt * bw) : 0;
+      carried[l] = bytes;
+      linkUtil[l]!.push(u);
+      links.time.push(t);
+      links.link.push(net.linkName(l));
+      links.util.push(u);
+    }
+    state.time.push(t);
+    state.under.push(m.underBytes);
+    state.backlog.push(m.backlogBytes);
+    state.pending.push(m.pendingCount());
+    state.transfers.push(m.transfersInFlight());
+    state.sitesDown.push(m.up.filter((u) => !u).length);
+    onProgress?.(t);
+    if (t + dt <= sc.durationSeconds) sim.schedule(dt, sample);
+  };
+  sim.schedule(dt, sample);
+  sim.run(sc.durationSeconds);
+
+  const n = m.pSize.length;
+  let stored = 0;
+  let fully = 0;
+  let ingested = 0;
+  for (let p = 0; p < n; p++) {
+    if (m.pDisk.data[p]! !== 0 || m.pTape.data[p]! !== 0) stored += m.pSize.data[p]!;
+    if (!Number.isNaN(m.pReplicatedAt.data[p]!)) fully++;
+  }
+  for (let p = 0; p < n; p++) if (m.pDisk.data[p]! !== 0 || m.pTape.data[p]! !== 0 || !Number.isNaN(m.pReplicatedAt.data[p]!)) ingested++;
+  const years = sc.durationSeconds / yearSeconds;
+  let provisioned = 0;
+  const sites: SrcnetSummary["sites"] = {};
+  sc.sites.forEach((s, i) => {
+    const diskCap = s.disk?.capacityBytes ?? 0;
+    const tapeCap = s.tape?.capacityBytes ?? 0;
+    provisioned += (diskCap / 1e12) * (s.disk?.costPerTerabyteYear ?? 0) * years + (tapeCap / 1e12) * (s.tape?.costPerTerabyteYear ?? 0) * years;
+    sites[s.name] = {
+      diskCapacityBytes: diskCap,
+      diskPeakBytes: m.diskPeak[i]!,
+      diskPeakFill: diskCap > 0 ? m.diskPeak[i]! / diskCap : 0,
+      diskFinalBytes: m.diskUsed[i]!,
+      diskFullOn: dateAt(sc.startDate, m.diskFullAt[i]!),
+      tapeCapacityBytes: tapeCap,
+      tapeFinalBytes: m.tapeUsed[i]!,
+      tapeFullOn: dateAt(sc.startDate, m.tapeFullAt[i]!),
+    };
+  });
+  const linkSummary: SrcnetSummary["links"] = {};
+  for (let l = 0; l < net.links; l++) {
+    const u = Float64Array.from(linkUtil[l]!);
+    const p = percentiles(u);
+    if (p !== null) linkSummary[net.linkName(l)] = p;
+  }
+  const faultOut = (f: FaultRecord) => ({
+    kind: f.kind,
+    target: f.target,
+    atSeconds: f.atSeconds,
+    endSeconds: f.endSeconds,
+    productsAffected: f.productsAffected,
+    bytesAffected: f.bytesAffected,
+    timeToRecoverySeconds: f.recoveredAtSeconds === null ? null : f.recoveredAtSeconds - f.atSeconds,
+  });
+
+  const summary: SrcnetSummary = {
+    scenario: sc.name,
+    seed: sc.seed,
+    simulatedSeconds: sim.now,
+    products: { created: n, ingested, fullyReplicated: fully, lost: m.lostProducts },
+    volume: {
+      producedBytes: m.producedBytes,
+      ingestedBytes: m.ingestedBytes,
+      storedBytes: stored,
+      inFlightBytes: m.inflightIngestBytes,
+      backlogBytes: m.backlogBytes,
+      deletedBytes: m.deletedBytes,
+      lostBytes: m.lostBytes,
+    },
+    replicationLagSeconds: percentiles(m.lags.values()),
+    underReplicatedBytes: { peak: m.underPeakBytes, final: m.underBytes },
+    faults: m.faults.map(faultOut),
+    sites,
+    links: linkSummary,
+    jobs: { submitted: m.jobsSubmitted, completed: m.jobsCompleted, failed: m.jobsFailed, waitSeconds: percentiles(m.jobWaits.values()) },
+    tape: { migrations: m.tapeMigrations, recalls: m.recalls },
+    cost: { provisioned, used: usedCost },
+  };
+
+  const tables: Record<string, Table> = {
+    storage: tableFromArrays({
+      timeSeconds: storage.time.values(),
+      site: storage.site,
+      storageClass: storage.cls,
+      usedBytes: storage.used.values(),
+      capacityBytes: storage.capacity.values(),
+    }),
+    links: tableFromArrays({ timeSeconds: links.time.values(), link: links.link, utilisation: links.util.values() }),
+    state: tableFromArrays({
+      timeSeconds: state.time.values(),
+      underReplicatedBytes: state.under.values(),
+      backlogBytes: state.backlog.values(),
+      productsAwaitingPlacement: state.pending.values(),
+      transfersInFlight: state.transfers.values(),
+      sitesDown: state.sitesDown.values(),
+    }),
+    faults: tableFromArrays({
+      kind: m.faults.map((f) => f.kind),
+      target: m.faults.map((f) => f.target),
+      atSeconds: Float64Array.from(m.faults.map((f) => f.atSeconds)),
+      endSeconds: Float64Array.from(m.faults.map((f) => f.endSeconds ?? NaN)),
+      recoveredAtSeconds: Float64Array.from(m.faults.map((f) => f.recoveredAtSeconds ?? NaN)),
+    }),
+  };
+  if (m.events !== null) {
+    tables.product_events = tableFromArrays({
+      timeSeconds: m.events.time.values(),
+      product: m.events.product.values(),
+      event: Array.from(m.events.event.values(), (e) => PRODUCT_EVENTS[e]!),
+      site: Array.from(m.events.site.values(), (s) => (s >= 0 ? sc.sites[s]!.name : "")),
+    });
+  }
+  return { summary, tables, events: sim.eventsProcessed, wallSeconds: (performance.now() - wall0) / 1000 };
+}

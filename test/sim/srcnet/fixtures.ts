@@ -1,0 +1,65 @@
+import type { Scenario, Site } from "../../../scenarios/types.js";
+
+const GB = 1e9;
+const PB = 1e15;
+
+export function site(name: string, over: Partial<Site> = {}): Site {
+  return {
+    name,
+    country: "XX",
+    latitudeDegrees: 0,
+    longitudeDegrees: 0,
+    disk: { capacityBytes: 10 * PB, readBitsPerSecond: 800e9, writeBitsPerSecond: 800e9, costPerTerabyteYear: 10 },
+    tape: null,
+    compute: { cores: 100, flopsPerSecond: 1e15 },
+    ...over,
+  };
+}
+
+/**
+ * One telescope T producing fixed-size products (sigma 0) at `productsPerHour`, ingested at A;
+ * sites A, B, C; links T-A, A-B, A-C, B-C at 8 Gbit/s (1 GB/s) unless overridden.
+ */
+export function mini(over: Partial<Scenario> = {}, opts: { productBytes?: number; productsPerHour?: number; productionEndSeconds?: number } = {}): Scenario {
+  const size = opts.productBytes ?? 100 * GB;
+  const perHour = opts.productsPerHour ?? 3.6;
+  return {
+    name: "mini",
+    description: "test",
+    seed: 7,
+    startDate: "2027-01-01",
+    durationSeconds: 86_400,
+    network: { sharing: "latency-weighted", signalSpeedMetresPerSecond: 2e8 },
+    sites: [site("A"), site("B"), site("C")],
+    links: [
+      { from: "T", to: "A", bandwidthBitsPerSecond: 8e9, latencySeconds: 0.01 },
+      { from: "A", to: "B", bandwidthBitsPerSecond: 8e9, latencySeconds: 0.02 },
+      { from: "A", to: "C", bandwidthBitsPerSecond: 8e9, latencySeconds: 0.05 },
+      { from: "B", to: "C", bandwidthBitsPerSecond: 8e9, latencySeconds: 0.05 },
+    ],
+    telescopes: [
+      {
+        name: "T",
+        latitudeDegrees: 0,
+        longitudeDegrees: 0,
+        ingest: [{ site: "A", weight: 1 }],
+        schedule: [{ startSeconds: 0, endSeconds: opts.productionEndSeconds ?? 86_400, bytesPerWeek: size * perHour * 168 }],
+        productMix: [{ type: "image-cube", volumeFraction: 1, size: { medianBytes: size, sigma: 0, minBytes: size, maxBytes: size } }],
+      },
+    ],
+    policies: {
+      replicas: 2,
+      placement: "nearest",
+      diskToTapeAfterSeconds: null,
+      lifetimeSeconds: null,
+      recallOnAccess: true,
+      transfers: { maxActivePerPair: 1000, streamsPerTransfer: 1, windowBytes: 1e12 },
+      recovery: { enabled: true, detectionSeconds: 3600 },
+    },
+    analysis: null,
+    operations: [],
+    faults: [],
+    output: { sampleIntervalSeconds: 600, productEvents: false },
+    ...over,
+  };
+}
