@@ -14,7 +14,7 @@ export class Channel {
 
   constructor(
     private readonly net: Network,
-    route: number[],
+    route: readonly number[],
     private readonly maxActive: number,
     streams: number,
     windowBytes: number,

@@ -94,6 +94,7 @@ export class SrcnetModel {
   private readonly compute: (Resource | null)[];
   private readonly siteProducts: I32Column[];
   private readonly downCount: number[]; // overlapping down faults per site
+  private readonly scratchFree = new Float64Array(32);
 
   // Telescopes
   private readonly samplers: ProductSampler[];
@@ -118,6 +119,8 @@ export class SrcnetModel {
   jobsFailed = 0;
   recalls = 0;
   tapeMigrations = 0;
+  transfersCompleted = 0;
+  transfersAborted = 0;
   readonly events: { time: F64Column; product: I32Column; event: I32Column; site: I32Column } | null;
 
   private readonly rProducts: RandomStream;
@@ -291,6 +294,7 @@ export class SrcnetModel {
     const kind = this.trKind.data[t]!;
     const job = this.trJob.data[t]!;
     this.trFree.push(t);
+    this.transfersCompleted++;
     const size = this.pSize.data[p]!;
     if (kind === PULL) {
       this.diskReserved[dst]! -= size;
@@ -402,13 +406,15 @@ export class SrcnetModel {
     let best = -1;
     let bestKey = Infinity;
     let total = 0;
+    const free = this.scratchFree;
     for (let s = 0; s < this.nSites; s++) {
-      if ((exclude & (1 << s)) !== 0 || !this.up[s] || this.diskFree(s) < size) continue;
-      if (origin >= 0 && this.topo.route(origin, s) === null) continue;
+      free[s] = 0;
+      if ((exclude & (1 << s)) !== 0 || !this.up[s]) continue;
+      const f = this.diskFree(s);
+      if (f < size || (origin >= 0 && this.topo.route(origin, s) === null)) continue;
       if (placement === "free-capacity") {
-        total += this.diskFree(s);
-        // Weighted choice in one pass (reservoir style): keep s with probability free / total.
-        if (this.rPlacement.uniform() * total < this.diskFree(s)) best = s;
+        free[s] = f;
+        total += f;
       } else {
         const key =
           placement === "nearest" ? (origin >= 0 ? this.topo.latencySeconds(origin, s) : 0) : this.sc.sites[s]!.disk!.costPerTerabyteYear;
@@ -417,6 +423,14 @@ export class SrcnetModel {
           best = s;
         }
       }
+    }
+    if (placement !== "free-capacity" || total === 0) return best;
+    // Weighted by free space: one draw.
+    let u = this.rPlacement.uniform() * total;
+    for (let s = 0; s < this.nSites; s++) {
+      if (free[s]! === 0) continue;
+      best = s;
+      if ((u -= free[s]!) < 0) break;
     }
     return best;
   }
@@ -662,6 +676,7 @@ export class SrcnetModel {
         const kind = this.trKind.data[t]!;
         const size = this.pSize.data[p]!;
         this.trFree.push(t);
+        this.transfersAborted++;
         this.diskReserved[dst]! -= size;
         if (kind === PULL) {
           this.jobsFailed++;

@@ -47,6 +47,7 @@ export interface SrcnetSummary {
   >;
   links: Record<string, { p50: number; p95: number; max: number }>;
   jobs: { submitted: number; completed: number; failed: number; waitSeconds: { p50: number; p95: number; max: number } | null };
+  transfers: { completed: number; aborted: number };
   tape: { migrations: number; recalls: number };
   cost: {
     /** Provisioned capacity x cost per TB-year x run length in years. */
@@ -195,6 +196,7 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     sites,
     links: linkSummary,
     jobs: { submitted: m.jobsSubmitted, completed: m.jobsCompleted, failed: m.jobsFailed, waitSeconds: percentiles(m.jobWaits.values()) },
+    transfers: { completed: m.transfersCompleted, aborted: m.transfersAborted },
     tape: { migrations: m.tapeMigrations, recalls: m.recalls },
     cost: { provisioned, used: usedCost },
   };

@@ -16,8 +16,8 @@ export interface Topology {
   linkPairs: [number, number][];
   /** Disk write link of each site (-1 without disk). */
   diskWrite: number[];
-  /** route(src, dst): WAN links then the destination's disk write link; null when unreachable. */
-  route(src: number, dst: number): number[] | null;
+  /** route(src, dst): WAN links then the destination's disk write link; null when unreachable. Shared: do not modify. */
+  route(src: number, dst: number): readonly number[] | null;
   latencySeconds(src: number, dst: number): number;
 }
 
@@ -71,17 +71,20 @@ export function buildTopology(sc: Scenario, net: Network): Topology {
     );
     latency.push(dist);
   }
+  // Routes are asked for in placement loops: build each once.
+  const routes = paths.map((row) =>
+    row.map((p, dst) => {
+      if (p === null) return null;
+      const w = dst < diskWrite.length ? diskWrite[dst]! : -1;
+      return w >= 0 ? [...p, w] : p;
+    }),
+  );
   return {
     endpoints,
     index,
     linkPairs,
     diskWrite,
-    route(src, dst) {
-      const p = paths[src]![dst];
-      if (p === null || p === undefined) return null;
-      const w = dst < diskWrite.length ? diskWrite[dst]! : -1;
-      return w >= 0 ? [...p, w] : [...p];
-    },
+    route: (src, dst) => routes[src]![dst] ?? null,
     latencySeconds: (src, dst) => latency[src]![dst]!,
   };
 }
