@@ -45,6 +45,14 @@ export interface FaultRecord {
   remaining: number;
 }
 
+interface Production {
+  ti: number;
+  bytesPerSecond: number;
+  end: number;
+  type: number;
+  size: number;
+}
+
 const popcount = (x: number): number => {
   x = x - ((x >>> 1) & 0x55555555);
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -174,16 +182,24 @@ export class SrcnetModel {
 
   /** Emits products back to back so that the volume rate is exact: each appears once its bytes have accumulated. */
   private produce(ti: number, bytesPerSecond: number, end: number): void {
-    const sampler = this.samplers[ti]!;
-    const type = sampler.type(this.rProducts);
-    const size = sampler.size(this.rProducts, type);
-    const at = this.sim.now + size / bytesPerSecond;
-    if (at >= end) return;
-    this.sim.scheduleAt(at, () => {
-      this.createProduct(ti, type, size);
-      this.produce(ti, bytesPerSecond, end);
-    });
+    this.nextProduct({ ti, bytesPerSecond, end, type: 0, size: 0 });
   }
+
+  private nextProduct(period: Production): void {
+    const sampler = this.samplers[period.ti]!;
+    period.type = sampler.type(this.rProducts);
+    period.size = sampler.size(this.rProducts, period.type);
+    const at = this.sim.now + period.size / period.bytesPerSecond;
+    if (at < period.end) this.sim.scheduleAt(at, this.onProduct, period);
+  }
+
+  // Event handlers bound once, so that per-product events allocate no closure.
+  private readonly onProduct = (period: Production): void => {
+    this.createProduct(period.ti, period.type, period.size);
+    this.nextProduct(period);
+  };
+  private readonly onDelete = (p: number): void => this.deleteProduct(p);
+  private readonly onMigrateAll = (p: number): void => this.migrateAll(p);
 
   private createProduct(ti: number, type: number, size: number): void {
     const p = this.pSize.push(size);
@@ -199,7 +215,7 @@ export class SrcnetModel {
     this.producedBytes += size;
     this.event(p, 0, -1);
     const lifetime = this.sc.policies.lifetimeSeconds;
-    if (lifetime !== null) this.sim.schedule(lifetime, (q: number) => this.deleteProduct(q), p);
+    if (lifetime !== null) this.sim.schedule(lifetime, this.onDelete, p);
     this.backlog[ti]!.push(p);
     this.backlogBytes += size;
     this.drainBacklog(ti);
@@ -315,7 +331,7 @@ export class SrcnetModel {
       this.ingestedBytes += size;
       this.event(p, 1, dst);
       const after = this.sc.policies.diskToTapeAfterSeconds;
-      if (after !== null) this.sim.schedule(after, (q: number) => this.migrateAll(q), p);
+      if (after !== null) this.sim.schedule(after, this.onMigrateAll, p);
     } else {
       this.event(p, 2, dst);
       const after = this.sc.policies.diskToTapeAfterSeconds;
