@@ -50,9 +50,11 @@ export interface StorageClass {
   capacityBytes: number;
   readBitsPerSecond: number;
   writeBitsPerSecond: number;
+  /** In the scenario's own currency unit (not converted). */
   costPerTerabyteYear: number;
 }
 
+/** Tape: read and write bandwidths are the library's total, shared equally by its drives. */
 export interface TapeClass extends StorageClass {
   drives: number;
   mountSeconds: number;
@@ -83,7 +85,7 @@ export interface ProductMix {
   type: ProductType;
   /** Share of the telescope's volume in this product type; shares of a telescope sum to 1. */
   volumeFraction: number;
-  /** Log-normal sizes: median and the standard deviation of the natural logarithm. */
+  /** Log-normal sizes: median and the standard deviation of the natural logarithm, redrawn until inside [min, max]. */
   size: { medianBytes: number; sigma: number; minBytes: number; maxBytes: number };
 }
 
@@ -139,5 +141,6 @@ export type Fault =
   | { kind: "site-down"; site: string; atSeconds: number; durationSeconds: number }
   | { kind: "site-random"; sites: string[]; mtbfSeconds: number; mttrSeconds: number }
   | { kind: "link-cut"; from: string; to: string; atSeconds: number; durationSeconds: number }
+  /** The link's bandwidth is multiplied by `factor` (0 < factor <= 1) in both directions, then restored. */
   | { kind: "link-degrade"; from: string; to: string; atSeconds: number; durationSeconds: number; factor: number }
   | { kind: "storage-lost"; site: string; storageClass: "disk" | "tape"; atSeconds: number };
