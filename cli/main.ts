@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
-import { toolVersion } from "../records/run-record.js";
+import { toolVersion } from "../records/version.js";
 import { UsageError } from "./errors.js";
+import { registerScenario } from "./scenario.js";
 import { registerSim } from "./sim.js";
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
   .exitOverride()
   .showHelpAfterError();
 registerSim(program);
+registerScenario(program);
 
 const debug = process.argv.includes("--debug");
 try {
@@ -20,7 +22,8 @@ try {
     // Help and version exit 0; any parse error is a usage error.
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
-  if (e instanceof UsageError) {
+  // Bad input (a usage mistake, a scenario that does not validate): one line per problem, exit 2.
+  if (e instanceof UsageError || (e instanceof Error && e.name === "ScenarioError")) {
     process.stderr.write(`testbed: ${e.message}\n`);
     process.exit(2);
   }

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, hostname, totalmem, arch, platform } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tableToIPC, type Table } from "apache-arrow";
+import { toolVersion } from "./version.js";
 
 /**
  * One run, simulated or measured, as a directory (see DESIGN.md): `run.json` (provenance and
@@ -32,10 +33,6 @@ export interface RunProvenance {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-
-export function toolVersion(): string {
-  return (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
-}
 
 function gitState(): RunProvenance["git"] {
   try {

@@ -1,4 +1,4 @@
-import { tableFromArrays, type Table } from "apache-arrow";
+import { Dictionary, Int32, Table, Utf8, tableFromArrays, vectorFromArray } from "apache-arrow";
 import { quantileSorted } from "simple-statistics";
 import type { Scenario } from "../../scenarios/types.js";
 import { F64Column, I32Column } from "./columns.js";
@@ -69,6 +69,9 @@ const percentiles = (xs: Float64Array): { p50: number; p95: number; max: number 
   const s = xs.sort();
   return { p50: quantileSorted(s as unknown as number[], 0.5), p95: quantileSorted(s as unknown as number[], 0.95), max: s[s.length - 1]! };
 };
+
+/** Names repeat on every row (site, link, class): dictionary-encode them, as Arrow readers expect. */
+const names = (values: string[]) => vectorFromArray(values, new Dictionary(new Utf8(), new Int32()));
 
 const dateAt = (start: string, seconds: number | null): string | null =>
   seconds === null ? null : new Date(Date.parse(`${start}T00:00:00Z`) + seconds * 1000).toISOString();
@@ -202,14 +205,18 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
   };
 
   const tables: Record<string, Table> = {
-    storage: tableFromArrays({
-      timeSeconds: storage.time.values(),
-      site: storage.site,
-      storageClass: storage.cls,
-      usedBytes: storage.used.values(),
-      capacityBytes: storage.capacity.values(),
+    storage: new Table({
+      timeSeconds: vectorFromArray(storage.time.values()),
+      site: names(storage.site),
+      storageClass: names(storage.cls),
+      usedBytes: vectorFromArray(storage.used.values()),
+      capacityBytes: vectorFromArray(storage.capacity.values()),
     }),
-    links: tableFromArrays({ timeSeconds: links.time.values(), link: links.link, utilisation: links.util.values() }),
+    links: new Table({
+      timeSeconds: vectorFromArray(links.time.values()),
+      link: names(links.link),
+      utilisation: vectorFromArray(links.util.values()),
+    }),
     state: tableFromArrays({
       timeSeconds: state.time.values(),
       underReplicatedBytes: state.under.values(),
@@ -227,11 +234,11 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     }),
   };
   if (m.events !== null) {
-    tables.product_events = tableFromArrays({
-      timeSeconds: m.events.time.values(),
-      product: m.events.product.values(),
-      event: Array.from(m.events.event.values(), (e) => PRODUCT_EVENTS[e]!),
-      site: Array.from(m.events.site.values(), (s) => (s >= 0 ? sc.sites[s]!.name : "")),
+    tables.product_events = new Table({
+      timeSeconds: vectorFromArray(m.events.time.values()),
+      product: vectorFromArray(m.events.product.values()),
+      event: names(Array.from(m.events.event.values(), (e) => PRODUCT_EVENTS[e]!)),
+      site: names(Array.from(m.events.site.values(), (s) => (s >= 0 ? sc.sites[s]!.name : ""))),
     });
   }
   return { summary, tables, events: sim.eventsProcessed, wallSeconds: (performance.now() - wall0) / 1000 };
