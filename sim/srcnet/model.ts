@@ -825,7 +825,7 @@ export class SrcnetModel {
         if ((pool & (1 << s)) === 0 || this.compute[s] === null) continue;
         if (best < 0 || this.compute[s]!.queueLength < this.compute[best]!.queueLength) best = s;
       }
-      if (best < 0) {
+      if (best < 0 || ((disk & (1 << best)) === 0 && !this.sc.policies.recallOnAccess)) {
         this.jobsFailed++;
         return;
       }
@@ -843,7 +843,8 @@ export class SrcnetModel {
       return;
     }
     const src = this.chooseSource(p, home);
-    if (src < 0 || this.diskFree(home) < this.pSize.data[p]!) {
+    const needsRecall = src >= 0 && (this.pDisk.data[p]! & (1 << src)) === 0;
+    if (src < 0 || this.diskFree(home) < this.pSize.data[p]! || (needsRecall && !this.sc.policies.recallOnAccess)) {
       this.jobsFailed++;
       return;
     }

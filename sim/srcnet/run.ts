@@ -19,7 +19,7 @@ export interface SrcnetSummary {
     deletedBytes: number;
     lostBytes: number;
   };
-  replicationLagSeconds: { p50: number; p95: number; max: number } | null;
+  replicationLagSeconds: Distribution | null;
   underReplicatedBytes: { peak: number; final: number };
   faults: {
     kind: string;
@@ -45,8 +45,8 @@ export interface SrcnetSummary {
       tapeFullOn: string | null;
     }
   >;
-  links: Record<string, { p50: number; p95: number; max: number }>;
-  jobs: { submitted: number; completed: number; failed: number; waitSeconds: { p50: number; p95: number; max: number } | null };
+  links: Record<string, Distribution>;
+  jobs: { submitted: number; completed: number; failed: number; waitSeconds: Distribution | null };
   transfers: { completed: number; aborted: number };
   tape: { migrations: number; recalls: number };
   cost: {
@@ -64,10 +64,19 @@ export interface SrcnetRun {
   wallSeconds: number;
 }
 
-const percentiles = (xs: Float64Array): { p50: number; p95: number; max: number } | null => {
+type Distribution = { mean: number; p50: number; p95: number; max: number };
+
+const percentiles = (xs: Float64Array): Distribution | null => {
   if (xs.length === 0) return null;
   const s = xs.sort();
-  return { p50: quantileSorted(s as unknown as number[], 0.5), p95: quantileSorted(s as unknown as number[], 0.95), max: s[s.length - 1]! };
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) sum += s[i]!;
+  return {
+    mean: sum / s.length,
+    p50: quantileSorted(s as unknown as number[], 0.5),
+    p95: quantileSorted(s as unknown as number[], 0.95),
+    max: s[s.length - 1]!,
+  };
 };
 
 /** Names repeat on every row (site, link, class): dictionary-encode them, as Arrow readers expect. */

@@ -106,3 +106,51 @@ describe("SRCNet model", () => {
     conserved(JSON.parse(a));
   });
 });
+
+describe("analysis jobs", () => {
+  const withJobs = (jobsPerDay: number, durationSeconds: number) => {
+    // Ten products ingested in the first hours; one compute slot at A, none at B or C.
+    const sc = mini({ durationSeconds }, { productBytes: 10 * GB, productsPerHour: 36, productionEndSeconds: 1100 });
+    sc.sites = [site("A", { compute: { cores: 8, flopsPerSecond: 1e12 } }), site("B", { compute: { cores: 0, flopsPerSecond: 0 } }), site("C", { compute: { cores: 0, flopsPerSecond: 0 } })];
+    sc.analysis = {
+      jobsPerDay,
+      popularityExponent: 1,
+      mode: "move-code-to-data",
+      coresPerJob: 8,
+      runtime: { medianSeconds: 1800, sigma: 0.5 },
+      homeSites: [],
+      bursts: [],
+    };
+    return sc;
+  };
+
+  it("one slot with Poisson arrivals and log-normal run times queues as M/G/1 (Pollaczek-Khinchine)", () => {
+    const lambda = 25 / 86_400; // jobs/s
+    const es = 1800 * Math.exp(0.5 ** 2 / 2); // E[S] of the log-normal
+    const es2 = 1800 ** 2 * Math.exp(2 * 0.5 ** 2); // E[S^2]
+    const rho = lambda * es; // 0.59
+    const wq = (lambda * es2) / (2 * (1 - rho));
+    const run = runSrcnet(withJobs(25, 1000 * 86_400));
+    const j = run.summary.jobs;
+    expect(j.submitted).toBeGreaterThan(20_000);
+    expect(j.failed).toBeLessThan(5); // only jobs before the first product is ingested
+    const w = run.summary.jobs.waitSeconds!;
+    expect(w.mean).toBeGreaterThan(0.95 * wq);
+    expect(w.mean).toBeLessThan(1.05 * wq);
+  });
+
+  it("without recall on access, jobs whose data is only on tape fail", () => {
+    const sc = withJobs(200, 4 * 86_400);
+    const tape = { capacityBytes: 1e15, readBitsPerSecond: 8e9, writeBitsPerSecond: 8e9, costPerTerabyteYear: 2, drives: 4, mountSeconds: 90, seekSeconds: 60 };
+    sc.sites = sc.sites.map((s) => ({ ...s, tape }));
+    sc.policies.diskToTapeAfterSeconds = 86_400;
+    const recalled = runSrcnet(sc).summary;
+    sc.policies.recallOnAccess = false;
+    const refused = runSrcnet(sc).summary;
+    expect(recalled.tape.recalls).toBeGreaterThan(100);
+    expect(refused.tape.recalls).toBe(0);
+    // From day 1 (plus migration time) every copy is on tape: about 3 of the 4 days' jobs fail.
+    expect(refused.jobs.failed).toBeGreaterThan(0.7 * refused.jobs.submitted);
+    expect(recalled.jobs.failed).toBeLessThan(5);
+  });
+});
