@@ -516,43 +516,45 @@ export class SrcnetModel {
   /** Moves the disk copy at a site to its tape: a drive is held for mount + seek + write. */
   private migrate(p: number, site: number): void {
     const tape = this.sc.sites[site]!.tape;
-    const drives = this.drives[site]!;
     const size = this.pSize.data[p]!;
-    if (tape === null || drives === null || !this.up[site]) return;
+    if (tape === null || this.drives[site] === null || !this.up[site]) return;
     if (tape.capacityBytes - this.tapeUsed[site]! - this.tapeReserved[site]! < size) {
       if (this.tapeFullAt[site] === null) this.tapeFullAt[site] = this.sim.now;
       return;
     }
     this.tapeReserved[site]! += size;
-    drives.acquire(() => {
-      const seconds = tape.mountSeconds + tape.seekSeconds + (size * 8 * tape.drives) / tape.writeBitsPerSecond;
-      this.sim.schedule(seconds, () => {
-        drives.release();
-        this.tapeReserved[site]! -= size;
-        const bit = 1 << site;
-        if ((this.pFlags.data[p]! & (DELETED | LOST)) !== 0 || (this.pDisk.data[p]! & bit) === 0) return;
-        this.pTape.data[p]! |= bit;
-        this.pDisk.data[p]! &= ~bit;
-        this.tapeUsed[site]! += size;
-        this.diskUsed[site]! -= size;
-        this.tapeMigrations++;
-        this.event(p, 3, site);
-        this.spaceFreed(site);
-      });
+    this.useDrive(site, size, tape.writeBitsPerSecond, () => {
+      this.tapeReserved[site]! -= size;
+      const bit = 1 << site;
+      if ((this.pFlags.data[p]! & (DELETED | LOST)) !== 0 || (this.pDisk.data[p]! & bit) === 0) return;
+      this.pTape.data[p]! |= bit;
+      this.pDisk.data[p]! &= ~bit;
+      this.tapeUsed[site]! += size;
+      this.diskUsed[site]! -= size;
+      this.tapeMigrations++;
+      this.event(p, 3, site);
+      this.spaceFreed(site);
     });
   }
 
   /** Reads a product from tape at a site (a drive for mount + seek + read), then continues. */
   private recall(p: number, site: number, then: () => void): void {
+    this.recalls++;
+    this.useDrive(site, this.pSize.data[p]!, this.sc.sites[site]!.tape!.readBitsPerSecond, then);
+  }
+
+  /**
+   * Holds one of a site's tape drives for mount + seek + bytes at one drive's share of the
+   * library bandwidth, then calls `done`. Drives are a FIFO resource: requests queue when all are busy.
+   */
+  private useDrive(site: number, bytes: number, libraryBitsPerSecond: number, done: () => void): void {
     const tape = this.sc.sites[site]!.tape!;
     const drives = this.drives[site]!;
-    const size = this.pSize.data[p]!;
-    this.recalls++;
     drives.acquire(() => {
-      const seconds = tape.mountSeconds + tape.seekSeconds + (size * 8 * tape.drives) / tape.readBitsPerSecond;
+      const seconds = tape.mountSeconds + tape.seekSeconds + (bytes * 8 * tape.drives) / libraryBitsPerSecond;
       this.sim.schedule(seconds, () => {
         drives.release();
-        then();
+        done();
       });
     });
   }
@@ -642,6 +644,25 @@ export class SrcnetModel {
     col.length = w;
   }
 
+  /** Reassesses a product that lost a copy to fault `id`, counting it against the fault if that left it short. */
+  private chargeFault(p: number, id: number): void {
+    const wasUnder = (this.pFlags.data[p]! & UNDER) !== 0;
+    this.reassess(p);
+    if (!wasUnder && (this.pFlags.data[p]! & UNDER) !== 0) {
+      const rec = this.faults[id]!;
+      this.pFault.data[p] = id;
+      rec.productsAffected++;
+      rec.bytesAffected += this.pSize.data[p]!;
+      rec.remaining++;
+    }
+  }
+
+  /** Closes a fault's charging: recovered at once if nothing fell short, else recover after detection. */
+  private afterDetection(rec: FaultRecord, recover: () => void): void {
+    if (rec.remaining === 0) rec.recoveredAtSeconds = this.sim.now;
+    if (this.sc.policies.recovery.enabled) this.sim.schedule(this.sc.policies.recovery.detectionSeconds, recover);
+  }
+
   private siteDown(site: number, f: Fault, upAt: number): void {
     const rec = this.faultRecord(f, this.sc.sites[site]!.name, upAt);
     const id = this.faults.push(rec) - 1;
@@ -652,23 +673,10 @@ export class SrcnetModel {
       this.up[site] = false;
       this.upMask &= ~(1 << site);
       this.abortChannelsAt(site);
-      this.productsAt(site, (p) => {
-        const wasUnder = (this.pFlags.data[p]! & UNDER) !== 0;
-        this.reassess(p);
-        if (!wasUnder && (this.pFlags.data[p]! & UNDER) !== 0) {
-          this.pFault.data[p] = id;
-          rec.productsAffected++;
-          rec.bytesAffected += this.pSize.data[p]!;
-          rec.remaining++;
-        }
+      this.productsAt(site, (p) => this.chargeFault(p, id));
+      this.afterDetection(rec, () => {
+        if (!this.up[site]) this.productsAt(site, (p) => this.ensureReplicas(p));
       });
-      if (rec.remaining === 0) rec.recoveredAtSeconds = this.sim.now;
-      if (this.sc.policies.recovery.enabled) {
-        this.sim.schedule(this.sc.policies.recovery.detectionSeconds, () => {
-          if (this.up[site]) return;
-          this.productsAt(site, (p) => this.ensureReplicas(p));
-        });
-      }
     }
     if (upAt < this.sc.durationSeconds) this.sim.scheduleAt(upAt, () => this.siteUp(site));
   }
@@ -736,21 +744,11 @@ export class SrcnetModel {
         this.event(p, 5, site);
         return;
       }
-      const wasUnder = (this.pFlags.data[p]! & UNDER) !== 0;
-      this.reassess(p);
-      if (!wasUnder && (this.pFlags.data[p]! & UNDER) !== 0) {
-        this.pFault.data[p] = id;
-        rec.productsAffected++;
-        rec.bytesAffected += this.pSize.data[p]!;
-        rec.remaining++;
-      }
+      this.chargeFault(p, id);
     });
-    if (rec.remaining === 0) rec.recoveredAtSeconds = this.sim.now;
-    if (this.sc.policies.recovery.enabled) {
-      this.sim.schedule(this.sc.policies.recovery.detectionSeconds, () => {
-        for (let p = 0; p < this.pFault.length; p++) if (this.pFault.data[p] === id) this.ensureReplicas(p);
-      });
-    }
+    this.afterDetection(rec, () => {
+      for (let p = 0; p < this.pFault.length; p++) if (this.pFault.data[p] === id) this.ensureReplicas(p);
+    });
     this.spaceFreed(site);
   }
 
