@@ -78,6 +78,7 @@ export class SrcnetModel {
   readonly pInflight = new I32Column(); // destinations with a transfer queued or moving
   readonly pFlags = new I32Column();
   readonly pFault = new I32Column(); // fault that made it under-replicated, or -1
+  readonly pStaged = new I32Column(); // sites where the disk copy is a recall staged from tape
 
   // Transfers
   private readonly trProduct = new I32Column();
@@ -102,6 +103,8 @@ export class SrcnetModel {
   private readonly compute: (Resource | null)[];
   private readonly siteProducts: I32Column[];
   private readonly downCount: number[]; // overlapping down faults per site
+  private readonly stagedBytes: number[];
+  private readonly stagedQueue: IntQueue[];
   private readonly scratchFree = new Float64Array(32);
 
   // Telescopes
@@ -154,6 +157,8 @@ export class SrcnetModel {
     this.diskFullAt = sc.sites.map(() => null);
     this.tapeFullAt = sc.sites.map(() => null);
     this.downCount = zeros();
+    this.stagedBytes = zeros();
+    this.stagedQueue = sc.sites.map(() => new IntQueue());
     this.drives = sc.sites.map((s) => (s.tape !== null && s.tape.drives > 0 ? new Resource(this.sim, s.tape.drives) : null));
     const perJob = sc.analysis?.coresPerJob ?? 1;
     this.compute = sc.sites.map((s) => (s.compute.cores >= perJob ? new Resource(this.sim, Math.floor(s.compute.cores / perJob)) : null));
@@ -212,6 +217,7 @@ export class SrcnetModel {
     this.pInflight.push(0);
     this.pFlags.push(0);
     this.pFault.push(-1);
+    this.pStaged.push(0);
     this.producedBytes += size;
     this.event(p, 0, -1);
     const lifetime = this.sc.policies.lifetimeSeconds;
@@ -236,7 +242,7 @@ export class SrcnetModel {
       const size = this.pSize.data[p]!;
       this.backlogBytes -= size;
       this.inflightIngestBytes += size;
-      this.diskReserved[site]! += size;
+      this.reserveDisk(site, size);
       this.pInflight.data[p]! |= 1 << site;
       this.submit(p, this.nSites + ti, site, INGEST, -1);
     }
@@ -407,7 +413,7 @@ export class SrcnetModel {
     const size = this.pSize.data[p]!;
     const src = this.chooseSource(p, dst);
     if (src < 0) return false;
-    this.diskReserved[dst]! += size;
+    this.reserveDisk(dst, size);
     this.pInflight.data[p]! |= 1 << dst;
     if ((this.pDisk.data[p]! & (1 << src)) !== 0) this.submit(p, src, dst, REPLICA, -1);
     else this.recall(p, src, () => this.submit(p, src, dst, REPLICA, -1));
@@ -494,9 +500,18 @@ export class SrcnetModel {
     this.retryPending();
   }
 
+  /** Disk space that can be given to new data: unused, plus recalled copies staged in a cache. */
   diskFree(site: number): number {
     const d = this.sc.sites[site]!.disk;
-    return d === null ? 0 : d.capacityBytes - this.diskUsed[site]! - this.diskReserved[site]!;
+    return d === null ? 0 : d.capacityBytes - this.diskUsed[site]! - this.diskReserved[site]! + this.stagedBytes[site]!;
+  }
+
+  /** Reserves space for incoming data, evicting staged recalls, oldest first, when it is short. */
+  private reserveDisk(site: number, bytes: number): void {
+    const cap = this.sc.sites[site]!.disk?.capacityBytes ?? 0;
+    const q = this.stagedQueue[site]!;
+    while (cap - this.diskUsed[site]! - this.diskReserved[site]! < bytes && q.size > 0) this.unstage(q.shift(), site);
+    this.diskReserved[site]! += bytes;
   }
 
   private noteDiskFill(site: number): void {
@@ -517,7 +532,7 @@ export class SrcnetModel {
   private migrate(p: number, site: number): void {
     const tape = this.sc.sites[site]!.tape;
     const size = this.pSize.data[p]!;
-    if (tape === null || this.drives[site] === null || !this.up[site]) return;
+    if (tape === null || this.drives[site] === null || !this.up[site] || (this.pTape.data[p]! & (1 << site)) !== 0) return;
     if (tape.capacityBytes - this.tapeUsed[site]! - this.tapeReserved[site]! < size) {
       if (this.tapeFullAt[site] === null) this.tapeFullAt[site] = this.sim.now;
       return;
@@ -538,9 +553,47 @@ export class SrcnetModel {
   }
 
   /** Reads a product from tape at a site (a drive for mount + seek + read), then continues. */
+  /**
+   * Reads a product from tape at a site, then continues. The recalled data is staged on disk
+   * (space permitting) and kept as long as new data stays on disk, so that popular archived
+   * products are not recalled again for every read; dropping it needs no tape write.
+   */
   private recall(p: number, site: number, then: () => void): void {
     this.recalls++;
-    this.useDrive(site, this.pSize.data[p]!, this.sc.sites[site]!.tape!.readBitsPerSecond, then);
+    const size = this.pSize.data[p]!;
+    this.useDrive(site, size, this.sc.sites[site]!.tape!.readBitsPerSecond, () => {
+      const bit = 1 << site;
+      const cap = this.sc.sites[site]!.disk?.capacityBytes ?? 0;
+      // Staging takes only unused space: it never evicts other staged data or delays new data.
+      if ((this.pDisk.data[p]! & bit) === 0 && (this.pTape.data[p]! & bit) !== 0 && cap - this.diskUsed[site]! - this.diskReserved[site]! >= size) {
+        this.pDisk.data[p]! |= bit;
+        this.pStaged.data[p]! |= bit;
+        this.diskUsed[site]! += size;
+        this.stagedBytes[site]! += size;
+        this.stagedQueue[site]!.push(p);
+        this.noteDiskFill(site);
+        this.sim.schedule(this.sc.policies.diskToTapeAfterSeconds ?? 7 * 86_400, () => this.unstage(p, site));
+      }
+      then();
+    });
+  }
+
+  /** The staged copy at a site went another way (deleted, lost): it is no longer evictable space. */
+  private forgetStaged(p: number, site: number): void {
+    const bit = 1 << site;
+    if ((this.pStaged.data[p]! & bit) === 0) return;
+    this.pStaged.data[p]! &= ~bit;
+    this.stagedBytes[site]! -= this.pSize.data[p]!;
+  }
+
+  /** Drops a staged disk copy (its tape copy is still there); a no-op when it is already gone. */
+  private unstage(p: number, site: number): void {
+    const bit = 1 << site;
+    if ((this.pStaged.data[p]! & bit) === 0) return;
+    this.forgetStaged(p, site);
+    this.pDisk.data[p]! &= ~bit;
+    this.diskUsed[site]! -= this.pSize.data[p]!;
+    this.spaceFreed(site);
   }
 
   /**
@@ -570,6 +623,7 @@ export class SrcnetModel {
     for (let s = 0; s < this.nSites; s++) {
       const bit = 1 << s;
       if ((this.pDisk.data[p]! & bit) !== 0) this.diskUsed[s]! -= size;
+      this.forgetStaged(p, s);
       if ((this.pTape.data[p]! & bit) !== 0) this.tapeUsed[s]! -= size;
     }
     // Deleted while still waiting at the telescope: it never reaches storage.
@@ -732,7 +786,10 @@ export class SrcnetModel {
       if ((cls.data[p]! & bit) === 0) return;
       cls.data[p]! &= ~bit;
       const size = this.pSize.data[p]!;
-      if (f.storageClass === "disk") this.diskUsed[site]! -= size;
+      if (f.storageClass === "disk") {
+        this.diskUsed[site]! -= size;
+        this.forgetStaged(p, site);
+      }
       else this.tapeUsed[site]! -= size;
       this.event(p, 6, site);
       if ((this.pDisk.data[p]! | this.pTape.data[p]!) === 0) {
@@ -846,7 +903,7 @@ export class SrcnetModel {
       this.jobsFailed++;
       return;
     }
-    this.diskReserved[home]! += this.pSize.data[p]!;
+    this.reserveDisk(home, this.pSize.data[p]!);
     if ((this.pDisk.data[p]! & (1 << src)) !== 0) this.submit(p, src, home, PULL, job);
     else this.recall(p, src, () => this.submit(p, src, home, PULL, job));
   }

@@ -30,7 +30,7 @@ describe.concurrent("testbed scenario validate", () => {
     // the numbers of srcnet-0.1's comments: 9 sites, 36 + 2 links, 8 PB, 0.5 PFLOPS
     ["srcnet-0.1", "srcnet-0.1: valid; 9 sites, 38 links, 2 telescopes; storage 6.7 PB disk + 1.3 PB tape; 500 TFLOPS; SV 500 TB/week at peak, 2 PB in 4 w"],
     ["sv-2026", "sv-2026: valid; 9 sites, 38 links, 2 telescopes; storage 60 PB disk + 370 PB tape; 5 PFLOPS; SV 3.5 PB/week at peak, 182 PB in 52 w"],
-    ["sv-2027", "sv-2027: valid; 14 sites, 48 links, 2 telescopes; storage 157 PB disk + 1.48 EB tape; 20 PFLOPS; SV 14 PB/week at peak, 728 PB in 52 w"],
+    ["sv-2027", "sv-2027: valid; 14 sites, 48 links, 2 telescopes; storage 202 PB disk + 1.78 EB tape; 20 PFLOPS; SV 14 PB/week at peak, 728 PB in 52 w"],
     ["site-failure", "site-failure: valid; 9 sites, 38 links, 2 telescopes; storage 60 PB disk + 370 PB tape; 5 PFLOPS; SV 3.5 PB/week at peak, 70 PB in 20 w"],
     ["tape-recall", "tape-recall: valid; 9 sites, 38 links, 2 telescopes; storage 60 PB disk + 370 PB tape; 5 PFLOPS; SV 3.5 PB/week at peak, 105 PB in 30 w"],
   ])("%s is valid: a one-line summary, exit 0", async (name, summary) => {

@@ -56,7 +56,7 @@ describe("every preset", () => {
       expect(site.compute.flopsPerSecond, site.name).toBeCloseTo(site.compute.cores * 40e9, -3);
       if (site.tape !== null) {
         expect(site.tape.drives).toBeGreaterThanOrEqual(4);
-        expect(site.tape.drives).toBeLessThanOrEqual(40);
+        expect(site.tape.drives).toBeLessThanOrEqual(80);
         expect(site.tape.mountSeconds).toBe(90);
         expect(site.tape.seekSeconds).toBe(60);
         // the comments say: read/write = drives x 400 MB/s
@@ -167,8 +167,8 @@ describe("sv-2027", () => {
   it("has 12-16 sites, more storage than sv-2026, and a South African ingest site for SKA-Mid", () => {
     expect(s.sites.length).toBeGreaterThanOrEqual(12);
     expect(s.sites.length).toBeLessThanOrEqual(16);
-    expect(t.diskBytes).toBeCloseTo(157 * PB, -6);
-    expect(t.tapeBytes).toBeCloseTo(1480 * PB, -6);
+    expect(t.diskBytes).toBeCloseTo(202 * PB, -6);
+    expect(t.tapeBytes).toBeCloseTo(1780 * PB, -6);
     expect(t.diskBytes + t.tapeBytes).toBeGreaterThan(2 * 14 * PB * 52);
     expect(t.flopsPerSecond).toBeCloseTo(20e15, -3);
     const mid = s.telescopes.find((x) => x.name === "SKA-Mid")!;

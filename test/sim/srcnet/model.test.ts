@@ -147,7 +147,10 @@ describe("analysis jobs", () => {
     const recalled = runSrcnet(sc).summary;
     sc.policies.recallOnAccess = false;
     const refused = runSrcnet(sc).summary;
-    expect(recalled.tape.recalls).toBeGreaterThan(100);
+    // Recalls are staged on disk for the residency period (1 d): about one per product per day
+    // once everything is on tape (10 products, 3 days), not one per job (~600).
+    expect(recalled.tape.recalls).toBeGreaterThanOrEqual(10);
+    expect(recalled.tape.recalls).toBeLessThanOrEqual(40);
     expect(refused.tape.recalls).toBe(0);
     // From day 1 (plus migration time) every copy is on tape: about 3 of the 4 days' jobs fail.
     expect(refused.jobs.failed).toBeGreaterThan(0.7 * refused.jobs.submitted);
