@@ -20,6 +20,9 @@ export class Simulation {
   private readonly queue: EventQueue;
   private running = false;
   private stopRequested = false;
+  // Callbacks to run once the current instant has no events left (see atEndOfInstant).
+  private instantFns: (() => void)[] = [];
+  private instantCount = 0;
   /** Seeded random streams; `random.stream(name)` gives an independent, named substream. */
   readonly random: RandomStreams;
 
@@ -81,6 +84,25 @@ export class Simulation {
   }
 
   /**
+   * Runs `fn` once every event of the current instant has fired, before the clock moves on: a
+   * model can batch all changes of one instant into one piece of work (the network's rate solve)
+   * without an event of its own. Callbacks may schedule events at the current time; those fire,
+   * and later end-of-instant callbacks run after them.
+   */
+  atEndOfInstant(fn: () => void): void {
+    this.instantFns[this.instantCount++] = fn;
+  }
+
+  private endInstant(): void {
+    // Callbacks registered while these run wait for the next end of instant.
+    const n = this.instantCount;
+    const fns = this.instantFns;
+    this.instantFns = [];
+    this.instantCount = 0;
+    for (let i = 0; i < n; i++) fns[i]!();
+  }
+
+  /**
    * Fires events in order until none is left, the next one lies after `untilSeconds`, or
    * `stop()` is called. With a finite `until` the clock ends exactly there, so a run can be
    * continued in slices (`run(10); run(20)`) with the same result as `run(20)`.
@@ -97,8 +119,12 @@ export class Simulation {
     this.stopRequested = false;
     const q = this.queue;
     try {
-      while (q.size > 0 && !this.stopRequested) {
-        if (q.peekTime() > untilSeconds) break;
+      while (!this.stopRequested) {
+        if (this.instantCount > 0 && q.peekTime() > this._now) {
+          this.endInstant();
+          continue;
+        }
+        if (q.size === 0 || q.peekTime() > untilSeconds) break;
         const slot = q.popSlot();
         this._now = q.slotTime(slot);
         const fn = q.slotFn(slot);
@@ -113,8 +139,9 @@ export class Simulation {
     }
   }
 
-  /** Fires the next event only; returns false when none is pending. */
+  /** Fires the next event only (ending the current instant first if it is over); false when none is pending. */
   step(): boolean {
+    if (this.instantCount > 0 && this.queue.peekTime() > this._now) this.endInstant();
     if (this.queue.size === 0) return false;
     const q = this.queue;
     const slot = q.popSlot();

@@ -190,16 +190,18 @@ export class Network {
   private freeSlots: number[] = [];
 
   private dirtyLinks: number[] = [];
-  private solveEvent = -1;
+  private solvePending = false;
   private epoch = 0;
   private active = 0;
   private compLinks: number[] = [];
   private compFlows: number[] = [];
   private _solves = 0;
   private _lastSolveFlows = 0;
+  private _solvedFlows = 0;
 
-  private readonly onSolveEvent = (): void => {
-    this.solveEvent = -1;
+  private readonly onEndOfInstant = (): void => {
+    if (!this.solvePending) return; // flushed meanwhile
+    this.solvePending = false;
     this.solve();
   };
   private readonly onActivate = (slot: number): void => {
@@ -531,12 +533,15 @@ export class Network {
   get lastSolveFlows(): number {
     return this._lastSolveFlows;
   }
+  /** Flows touched by all solves so far: the cost of sharing, for benchmarks. */
+  get solvedFlows(): number {
+    return this._solvedFlows;
+  }
 
   /** Applies pending changes now instead of at the end of the instant. */
   flush(): void {
-    if (this.solveEvent >= 0) {
-      this.sim.cancel(this.solveEvent);
-      this.solveEvent = -1;
+    if (this.solvePending) {
+      this.solvePending = false;
       this.solve();
     }
   }
@@ -616,7 +621,10 @@ export class Network {
       this.linkDirty[link] = true;
       this.dirtyLinks.push(link);
     }
-    if (this.solveEvent < 0) this.solveEvent = this.sim.schedule(0, this.onSolveEvent);
+    if (!this.solvePending) {
+      this.solvePending = true;
+      this.sim.atEndOfInstant(this.onEndOfInstant);
+    }
   }
 
   /**
@@ -659,6 +667,7 @@ export class Network {
     }
     this._solves++;
     this._lastSolveFlows = flows.length;
+    this._solvedFlows += flows.length;
 
     const remaining = this.linkRemaining;
     const usage = this.linkUsage;

@@ -148,4 +148,34 @@ describe("event ordering", () => {
     sim.run();
     expect(seen).toEqual([1, 2, 3, 4, 5]);
   });
+
+  it("end-of-instant callbacks run after every event of the instant, before the clock moves", () => {
+    const sim = new Simulation();
+    const seen: string[] = [];
+    const log = (x: string) => seen.push(`${sim.now}:${x}`);
+    sim.schedule(1, () => {
+      log("a");
+      sim.atEndOfInstant(() => {
+        log("end");
+        sim.schedule(0, () => log("late")); // same instant: fires, then the next end of instant
+        sim.atEndOfInstant(() => log("end2"));
+      });
+    });
+    sim.schedule(1, () => log("b"));
+    sim.schedule(2, () => log("c"));
+    sim.run();
+    expect(seen).toEqual(["1:a", "1:b", "1:end", "1:late", "1:end2", "2:c"]);
+  });
+
+  it("end-of-instant callbacks run at the last instant and survive run() slices", () => {
+    const sim = new Simulation();
+    const seen: number[] = [];
+    sim.schedule(3, () => sim.atEndOfInstant(() => seen.push(sim.now)));
+    sim.run(3);
+    expect(seen).toEqual([3]);
+    sim.atEndOfInstant(() => seen.push(sim.now));
+    sim.step(); // nothing pending: the instant ends
+    expect(seen).toEqual([3, 3]);
+  });
 });
+
