@@ -1,4 +1,4 @@
-import { Resource, Simulation, type RandomStream } from "../kernel/index.js";
+import { DelayLine, Resource, Simulation, type RandomStream } from "../kernel/index.js";
 import { Network } from "../network/index.js";
 import type { Fault, Scenario } from "../../scenarios/types.js";
 import { Channel } from "./channels.js";
@@ -165,6 +165,10 @@ export class SrcnetModel {
     this.siteProducts = sc.sites.map(() => new I32Column());
     this.samplers = sc.telescopes.map((t) => new ProductSampler(t.productMix));
     this.backlog = sc.telescopes.map(() => new IntQueue());
+    const residency = sc.policies.diskToTapeAfterSeconds;
+    this.toTape = residency === null ? null : new DelayLine(this.sim, residency, (p: number) => this.migrateAll(p));
+    this.toDelete = sc.policies.lifetimeSeconds === null ? null : new DelayLine(this.sim, sc.policies.lifetimeSeconds, (p: number) => this.deleteProduct(p));
+    this.unstaging = new DelayLine(this.sim, residency ?? 7 * 86_400, (key: number) => this.unstage(Math.floor(key / 64), key % 64));
     this.rProducts = this.sim.random.stream("products");
     this.rPlacement = this.sim.random.stream("placement");
     this.rJobs = this.sim.random.stream("jobs");
@@ -203,8 +207,10 @@ export class SrcnetModel {
     this.createProduct(period.ti, period.type, period.size);
     this.nextProduct(period);
   };
-  private readonly onDelete = (p: number): void => this.deleteProduct(p);
-  private readonly onMigrateAll = (p: number): void => this.migrateAll(p);
+  // Constant-delay lifecycle events wait in FIFO delay lines, not in the event queue.
+  private readonly toTape: DelayLine<number> | null;
+  private readonly toDelete: DelayLine<number> | null;
+  private readonly unstaging: DelayLine<number>; // product * 64 + site
 
   private createProduct(ti: number, type: number, size: number): void {
     const p = this.pSize.push(size);
@@ -220,8 +226,7 @@ export class SrcnetModel {
     this.pStaged.push(0);
     this.producedBytes += size;
     this.event(p, 0, -1);
-    const lifetime = this.sc.policies.lifetimeSeconds;
-    if (lifetime !== null) this.sim.schedule(lifetime, this.onDelete, p);
+    this.toDelete?.push(p);
     this.backlog[ti]!.push(p);
     this.backlogBytes += size;
     this.drainBacklog(ti);
@@ -336,8 +341,7 @@ export class SrcnetModel {
       this.pFlags.data[p]! |= INGESTED;
       this.ingestedBytes += size;
       this.event(p, 1, dst);
-      const after = this.sc.policies.diskToTapeAfterSeconds;
-      if (after !== null) this.sim.schedule(after, this.onMigrateAll, p);
+      this.toTape?.push(p);
     } else {
       this.event(p, 2, dst);
       const after = this.sc.policies.diskToTapeAfterSeconds;
@@ -572,7 +576,7 @@ export class SrcnetModel {
         this.stagedBytes[site]! += size;
         this.stagedQueue[site]!.push(p);
         this.noteDiskFill(site);
-        this.sim.schedule(this.sc.policies.diskToTapeAfterSeconds ?? 7 * 86_400, () => this.unstage(p, site));
+        this.unstaging.push(p * 64 + site);
       }
       then();
     });
