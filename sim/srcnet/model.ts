@@ -325,15 +325,15 @@ export class SrcnetModel {
     const size = this.pSize.data[p]!;
     if (kind === PULL) {
       this.diskReserved[dst]! -= size;
-      this.runJob(job, dst, 0);
-      this.spaceFreed(dst);
+      this.runJob(job, dst);
+      this.retryWaiting();
       return;
     }
     this.pInflight.data[p]! &= ~(1 << dst);
     this.diskReserved[dst]! -= size;
     if (kind === INGEST) this.inflightIngestBytes -= size;
     if ((this.pFlags.data[p]! & DELETED) !== 0) {
-      this.spaceFreed(dst);
+      this.retryWaiting();
       return;
     }
     this.addDiskCopy(p, dst);
@@ -498,8 +498,8 @@ export class SrcnetModel {
     }
   }
 
-  private spaceFreed(site: number): void {
-    void site;
+  /** Space was freed or a site came back: waiting ingests and placements try again, in order. */
+  private retryWaiting(): void {
     for (let ti = 0; ti < this.backlog.length; ti++) this.drainBacklog(ti);
     this.retryPending();
   }
@@ -552,7 +552,7 @@ export class SrcnetModel {
       this.diskUsed[site]! -= size;
       this.tapeMigrations++;
       this.event(p, 3, site);
-      this.spaceFreed(site);
+      this.retryWaiting();
     });
   }
 
@@ -597,7 +597,7 @@ export class SrcnetModel {
     this.forgetStaged(p, site);
     this.pDisk.data[p]! &= ~bit;
     this.diskUsed[site]! -= this.pSize.data[p]!;
-    this.spaceFreed(site);
+    this.retryWaiting();
   }
 
   /**
@@ -636,7 +636,7 @@ export class SrcnetModel {
     this.pTape.data[p] = 0;
     this.deletedBytes += size;
     this.event(p, 4, -1);
-    this.spaceFreed(-1);
+    this.retryWaiting();
   }
 
   // ------------------------------------------------------------------ faults
@@ -744,7 +744,7 @@ export class SrcnetModel {
     this.up[site] = true;
     this.upMask |= 1 << site;
     this.productsAt(site, (p) => this.reassess(p));
-    this.spaceFreed(site);
+    this.retryWaiting();
   }
 
   /** Stops transfers to or from a failed site; their products look for another way. */
@@ -810,7 +810,7 @@ export class SrcnetModel {
     this.afterDetection(rec, () => {
       for (let p = 0; p < this.pFault.length; p++) if (this.pFault.data[p] === id) this.ensureReplicas(p);
     });
-    this.spaceFreed(site);
+    this.retryWaiting();
   }
 
   // ------------------------------------------------------------------ operations
@@ -888,8 +888,8 @@ export class SrcnetModel {
         this.jobsFailed++;
         return;
       }
-      if ((disk & (1 << best)) !== 0) this.runJob(job, best, p);
-      else this.recall(p, best, () => this.runJob(job, best, p));
+      if ((disk & (1 << best)) !== 0) this.runJob(job, best);
+      else this.recall(p, best, () => this.runJob(job, best));
       return;
     }
     const home = this.homeSite();
@@ -898,7 +898,7 @@ export class SrcnetModel {
       return;
     }
     if ((this.pDisk.data[p]! & this.upMask & (1 << home)) !== 0) {
-      this.runJob(job, home, p);
+      this.runJob(job, home);
       return;
     }
     const src = this.chooseSource(p, home);
@@ -924,7 +924,7 @@ export class SrcnetModel {
     return -1;
   }
 
-  private runJob(job: number, site: number, _p: number): void {
+  private runJob(job: number, site: number): void {
     const a = this.sc.analysis!;
     const slots = this.compute[site]!;
     slots.acquire(() => {
