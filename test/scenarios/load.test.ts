@@ -12,22 +12,14 @@ import {
   parseSetPath,
   presetNames,
 } from "../../scenarios/load.js";
+import { thrown } from "./thrown.js";
 
 const here = import.meta.dirname;
 const minimal = join(here, "good", "minimal.yaml");
 const dir = mkdtempSync(join(tmpdir(), "testbed-scenarios-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The ScenarioError thrown by `f`. */
-function scenarioError(f: () => unknown): ScenarioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error("expected a ScenarioError");
-}
+const scenarioError = (f: () => unknown): ScenarioError => thrown(ScenarioError, f);
 
 describe("presets", () => {
   it("lists the presets with their descriptions", () => {

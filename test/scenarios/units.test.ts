@@ -17,17 +17,9 @@ import {
   unitList,
   VOLUME_RATE,
 } from "../../scenarios/units.js";
+import { thrown } from "./thrown.js";
 
-/** The UnitError thrown by `f`, or a failure if it does not throw one. */
-function error(f: () => unknown): UnitError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UnitError) return e;
-    throw e;
-  }
-  throw new Error("expected a UnitError");
-}
+const error = (f: () => unknown): UnitError => thrown(UnitError, f);
 
 describe("data sizes", () => {
   it.each([
