@@ -3,6 +3,7 @@ import { toolVersion } from "../records/version.js";
 import { UsageError } from "./errors.js";
 import { registerScenario } from "./scenario.js";
 import { registerSim } from "./sim.js";
+import { registerDatasets } from "./datasets.js";
 
 const program = new Command()
   .name("testbed")
@@ -13,6 +14,7 @@ const program = new Command()
   .showHelpAfterError();
 registerSim(program);
 registerScenario(program);
+registerDatasets(program);
 
 const debug = process.argv.includes("--debug");
 try {

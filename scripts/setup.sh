@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine; fast when everything is already there.
 #   scripts/setup.sh           what the main job needs (npm packages)
-#   scripts/setup.sh --test    + what the tests need (SimGrid's Python bindings)
+#   scripts/setup.sh --test    + what the tests need (SimGrid's Python bindings; astropy and
+#                              STILTS' votlint for the dataset tests)
 #   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer)
 # Downloaded and built tools are cached under .tools/ (git-ignored), keyed by version.
 set -euo pipefail
@@ -22,7 +23,7 @@ fi
 apt_packages=()
 case "$mode" in
   main) ;;
-  --test) apt_packages=(python3-simgrid) ;;
+  --test) apt_packages=(python3-simgrid python3-astropy stilts) ;;
   --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv) ;;
   *) echo "setup: unknown mode $mode (expected --test or --bench)" >&2; exit 2 ;;
 esac
