@@ -518,11 +518,17 @@ export class SrcnetModel {
     this.diskReserved[site]! += bytes;
   }
 
+  /** Peak and "full" count data that must stay; recalls staged in the cache give way, so they do not. */
   private noteDiskFill(site: number): void {
-    const used = this.diskUsed[site]! + this.diskReserved[site]!;
-    if (this.diskUsed[site]! > this.diskPeak[site]!) this.diskPeak[site] = this.diskUsed[site]!;
+    const kept = this.diskUsed[site]! - this.stagedBytes[site]!;
+    if (kept > this.diskPeak[site]!) this.diskPeak[site] = kept;
     const cap = this.sc.sites[site]!.disk?.capacityBytes ?? 0;
-    if (this.diskFullAt[site] === null && used >= 0.99 * cap) this.diskFullAt[site] = this.sim.now;
+    if (this.diskFullAt[site] === null && kept + this.diskReserved[site]! >= 0.99 * cap) this.diskFullAt[site] = this.sim.now;
+  }
+
+  /** Bytes of recalled data staged in a site's disk cache. */
+  diskStagedBytes(site: number): number {
+    return this.stagedBytes[site]!;
   }
 
   // ------------------------------------------------------------------ tape

@@ -35,6 +35,7 @@ export interface SrcnetSummary {
     string,
     {
       diskCapacityBytes: number;
+      /** Peak of data that must stay on disk (the staging cache of recalls excluded). */
       diskPeakBytes: number;
       diskPeakFill: number;
       diskFinalBytes: number;
@@ -91,7 +92,7 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
   const m = new SrcnetModel(sc);
   const { sim, net } = m;
   const dt = sc.output.sampleIntervalSeconds;
-  const storage = { time: new F64Column(), site: [] as string[], cls: [] as string[], used: new F64Column(), capacity: new F64Column() };
+  const storage = { time: new F64Column(), site: [] as string[], cls: [] as string[], used: new F64Column(), staged: new F64Column(), capacity: new F64Column() };
   const links = { time: new F64Column(), link: [] as string[], util: new F64Column() };
   const state = {
     time: new F64Column(),
@@ -119,6 +120,7 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
         storage.site.push(site.name);
         storage.cls.push(cls);
         storage.used.push(used);
+        storage.staged.push(cls === "disk" ? m.diskStagedBytes(s) : 0);
         storage.capacity.push(cap);
         usedCost += (used / 1e12) * cost * (dt / yearSeconds);
       }
@@ -219,6 +221,8 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
       site: names(storage.site),
       storageClass: names(storage.cls),
       usedBytes: vectorFromArray(storage.used.values()),
+      /** Of usedBytes, recalls staged in the disk cache (they give way to new data). */
+      stagedBytes: vectorFromArray(storage.staged.values()),
       capacityBytes: vectorFromArray(storage.capacity.values()),
     }),
     links: new Table({
