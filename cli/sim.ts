@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { SrcnetSummary } from "../sim/srcnet/run.js";
@@ -131,10 +131,9 @@ export function registerSim(program: Command): void {
       const table = tableFromArrays(
         Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, typeof v[0] === "number" ? Float64Array.from(v as number[]) : (v as string[])])),
       );
-      writeFileSync(join(outDir, "sweep.arrow.tmp"), tableToIPC(table, "file"));
-      renameSync(join(outDir, "sweep.arrow.tmp"), join(outDir, "sweep.arrow"));
-      writeFileSync(join(outDir, "sweep.json.tmp"), JSON.stringify({ scenario, set: opts.set, vary, seeds: nSeeds, points: rows }, null, 2) + "\n");
-      renameSync(join(outDir, "sweep.json.tmp"), join(outDir, "sweep.json"));
+      const { writeAtomically } = await import("../records/run-record.js");
+      writeAtomically(join(outDir, "sweep.arrow"), tableToIPC(table, "file"));
+      writeAtomically(join(outDir, "sweep.json"), JSON.stringify({ scenario, set: opts.set, vary, seeds: nSeeds, points: rows }, null, 2) + "\n");
       const failed = rows.filter((r) => r.status !== "complete");
       process.stdout.write(`${rows.length} points, ${failed.length} failed; sweep table: ${join(outDir, "sweep.arrow")}\n`);
       for (const r of failed) process.stderr.write(`point ${r.point}: ${r.status}\n`);

@@ -66,7 +66,8 @@ export function canonicalHash(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(canon(value))).digest("hex");
 }
 
-function writeAtomically(path: string, data: string | Uint8Array): void {
+/** Writes a file under a temporary name and renames it into place, so it is never seen half-written. */
+export function writeAtomically(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);

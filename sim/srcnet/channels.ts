@@ -9,7 +9,6 @@ import { IntQueue } from "./columns.js";
 export class Channel {
   private readonly group: FlowId;
   private readonly queue = new IntQueue();
-  private readonly bytesOf: (transfer: number) => number;
   active = 0;
 
   constructor(
@@ -18,10 +17,9 @@ export class Channel {
     private readonly maxActive: number,
     streams: number,
     windowBytes: number,
-    bytesOf: (transfer: number) => number,
+    private readonly bytesOf: (transfer: number) => number,
     private readonly onDone: (transfer: number) => void,
   ) {
-    this.bytesOf = bytesOf;
     this.group = net.openGroup({
       route,
       streams,

@@ -152,10 +152,12 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
   let fully = 0;
   let ingested = 0;
   for (let p = 0; p < n; p++) {
-    if (m.pDisk.data[p]! !== 0 || m.pTape.data[p]! !== 0) stored += m.pSize.data[p]!;
-    if (!Number.isNaN(m.pReplicatedAt.data[p]!)) fully++;
+    const held = m.pDisk.data[p]! !== 0 || m.pTape.data[p]! !== 0;
+    const replicated = !Number.isNaN(m.pReplicatedAt.data[p]!);
+    if (held) stored += m.pSize.data[p]!;
+    if (replicated) fully++;
+    if (held || replicated) ingested++;
   }
-  for (let p = 0; p < n; p++) if (m.pDisk.data[p]! !== 0 || m.pTape.data[p]! !== 0 || !Number.isNaN(m.pReplicatedAt.data[p]!)) ingested++;
   const years = sc.durationSeconds / yearSeconds;
   let provisioned = 0;
   const sites: SrcnetSummary["sites"] = {};
