@@ -2,7 +2,9 @@
 # Idempotent set-up for a fresh machine; fast when everything is already there.
 #   scripts/setup.sh           what the main job needs (npm packages)
 #   scripts/setup.sh --test    + what the tests need (SimGrid's Python bindings; astropy and
-#                              STILTS' votlint for the dataset tests)
+#                              STILTS' votlint for the dataset tests; Chromium for the
+#                              dashboard; Docker, debootstrap and toxiproxy for the stack)
+#   scripts/setup.sh --stack   what `testbed stack` needs (Docker running, toxiproxy built)
 #   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer)
 # Downloaded and built tools are cached under .tools/ (git-ignored), keyed by version.
 set -euo pipefail
@@ -23,9 +25,10 @@ fi
 apt_packages=()
 case "$mode" in
   main) ;;
-  --test) apt_packages=(python3-simgrid python3-astropy stilts) ;;
+  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap) ;;
+  --stack) apt_packages=(docker.io debootstrap) ;;
   --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv) ;;
-  *) echo "setup: unknown mode $mode (expected --test or --bench)" >&2; exit 2 ;;
+  *) echo "setup: unknown mode $mode (expected --test, --bench or --stack)" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -51,4 +54,9 @@ if [ "$mode" = "--bench" ]; then
   fi
   mkdir -p .tools/bin
   bash bench/peers/build-simgrid-flows.sh .tools/bin/simgrid-flows
+fi
+
+if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ]; then
+  bash scripts/start-dockerd.sh
+  bash scripts/go-tools.sh toxiproxy
 fi
