@@ -4,6 +4,9 @@ import { UsageError } from "./errors.js";
 import { registerScenario } from "./scenario.js";
 import { registerSim } from "./sim.js";
 import { registerDatasets } from "./datasets.js";
+import { registerDashboard } from "./dashboard.js";
+import { registerBench } from "./bench.js";
+import { registerStack } from "./stack.js";
 
 const program = new Command()
   .name("testbed")
@@ -15,6 +18,9 @@ const program = new Command()
 registerSim(program);
 registerScenario(program);
 registerDatasets(program);
+registerDashboard(program);
+registerBench(program);
+registerStack(program);
 
 const debug = process.argv.includes("--debug");
 try {

@@ -1,0 +1,163 @@
+#!/bin/bash
+# srcnet-testbed/dachs entrypoint: configure DaCHS from the environment, start
+# PostgreSQL, import the dataset mounted at /data, serve on :8080 in the
+# foreground and print "srcnet-dachs: ready" once TAP answers with all rows.
+#
+# Env: DACHS_SERVER_URL (external base URL, default http://localhost:8080),
+#      DACHS_AUTHORITY (IVOA authority, default srcnet.testbed),
+#      DACHS_READY_TIMEOUT (seconds to wait for TAP after the import, default 120).
+# Signals: TERM/INT stop DaCHS and PostgreSQL and exit 0; HUP restarts the
+#      DaCHS server so it re-reads /etc/gavo.rc (see srcnet-dachs-set-url).
+# --configure-only: write /etc/gavo.rc and exit (used at image build time).
+set -u
+
+DATA=/data
+RC=/etc/gavo.rc
+PIDFILE=/var/gavo/state/web.pid
+PG_VERSION=15
+
+info() { echo "srcnet-dachs: $*"; }
+fail() {
+	echo "srcnet-dachs: FAILED: $*" >&2
+	for f in /var/gavo/logs/dcErrors /var/gavo/logs/dcInfos; do
+		[ -s "$f" ] && { echo "--- tail $f" >&2; tail -n 40 "$f" >&2; }
+	done
+	stop_all
+	exit 1
+}
+
+write_rc() {
+	local url="${DACHS_SERVER_URL:-http://localhost:8080}"
+	url="${url%/}"
+	case "$url" in
+		http://*|https://*) ;;
+		*) echo "srcnet-dachs: DACHS_SERVER_URL must start with http:// or https:// (got '$url')" >&2; exit 2;;
+	esac
+	local auth="${DACHS_AUTHORITY:-srcnet.testbed}"
+	cat >"$RC" <<EOF
+# written by srcnet-dachs-entrypoint at container start
+[web]
+bindAddress: 0.0.0.0
+serverPort: 8080
+serverURL: $url
+sitename: SRCNet testbed DaCHS
+preloadRDs: srcnet/q
+
+[ivoa]
+authority: $auth
+
+[async]
+maxTAPRunning: 8
+maxUserUWSRunningDefault: 8
+EOF
+	chmod 644 "$RC"
+	SERVER_URL="$url"
+	AUTHORITY="$auth"
+}
+
+DACHS_PID=""
+RESTARTING=0
+STATE=/run/srcnet-dachs
+mkdir -p "$STATE"
+
+start_server() {
+	rm -f "$PIDFILE"
+	dachs serve start -f &
+	DACHS_PID=$!
+	echo "$DACHS_PID" >"$STATE/server.pid"
+}
+
+# stop_server GRACE_TENTHS: SIGTERM, then SIGKILL after GRACE_TENTHS/10 s
+stop_server() {
+	local grace="${1:-50}"
+	if [ -n "$DACHS_PID" ] && kill -0 "$DACHS_PID" 2>/dev/null; then
+		kill -TERM "$DACHS_PID" 2>/dev/null
+		for _ in $(seq 1 "$grace"); do
+			kill -0 "$DACHS_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$DACHS_PID" 2>/dev/null
+		wait "$DACHS_PID" 2>/dev/null
+	fi
+	DACHS_PID=""
+	rm -f "$PIDFILE" "$STATE/server.pid"
+}
+
+stop_all() {
+	stop_server 50
+	pg_ctlcluster "$PG_VERSION" main stop -m fast >/dev/null 2>&1
+}
+
+on_term() {
+	info "stopping"
+	stop_all
+	exit 0
+}
+
+on_hup() {
+	# /etc/gavo.rc changed (srcnet-dachs-set-url): restart the server so it
+	# re-reads it.  Before the server has started there is nothing to do.
+	[ -n "$DACHS_PID" ] || return 0
+	RESTARTING=1
+	info "restarting the server for serverURL $(sed -n 's/^serverURL: //p' "$RC")"
+	stop_server 20
+	start_server
+}
+
+# wait_for PID: wait until PID exits (signals interrupt `wait`; retry)
+wait_for() {
+	local pid="$1" rc
+	while true; do
+		wait "$pid"
+		rc=$?
+		kill -0 "$pid" 2>/dev/null || return "$rc"
+	done
+}
+
+if [ "${1:-}" = "--configure-only" ]; then
+	write_rc
+	exit 0
+fi
+
+T0=$(date +%s.%N)
+trap on_term TERM INT
+trap on_hup HUP
+write_rc
+
+[ -r "$DATA/catalogue.csv" ] || { echo "srcnet-dachs: FAILED: $DATA/catalogue.csv not found (mount the dataset directory at $DATA)" >&2; exit 1; }
+[ -d "$DATA/files" ] || info "no $DATA/files (dataset without payloads): only the catalogue is served"
+
+rm -f "$PIDFILE"
+pg_ctlcluster "$PG_VERSION" main start || fail "PostgreSQL did not start"
+T1=$(date +%s.%N)
+
+# The import runs as dachsroot (owner of /var/gavo); the server itself is
+# started as root and drops to the gavo user ([web]user).
+runuser -u dachsroot -- dachs --suppress-log imp srcnet/q >/tmp/srcnet-import.log 2>&1 \
+	|| { cat /tmp/srcnet-import.log >&2; fail "dachs imp srcnet/q"; }
+T2=$(date +%s.%N)
+
+start_server
+python3 /usr/local/lib/srcnet-dachs/ready.py --data "$DATA" \
+	--timeout "${DACHS_READY_TIMEOUT:-120}" --pidfile "$STATE/server.pid" &
+wait_for $! || fail "TAP did not become ready"
+T3=$(date +%s.%N)
+info "$(awk -v a="$T0" -v b="$T1" -v c="$T2" -v d="$T3" 'BEGIN { printf "started in %.1f s (postgres %.1f s, import %.1f s, server %.1f s)", d-a, b-a, c-b, d-c }'); serverURL $SERVER_URL, authority $AUTHORITY"
+echo "srcnet-dachs: ready"
+
+while true; do
+	pid="$DACHS_PID"
+	wait "$pid"
+	rc=$?
+	if [ "$RESTARTING" = 1 ]; then
+		RESTARTING=0
+		continue
+	fi
+	if [ -n "$DACHS_PID" ] && kill -0 "$DACHS_PID" 2>/dev/null; then
+		continue   # `wait` interrupted by a signal
+	fi
+	echo "srcnet-dachs: DaCHS server exited unexpectedly (status $rc)" >&2
+	pg_ctlcluster "$PG_VERSION" main stop -m fast >/dev/null 2>&1
+	[ "$rc" -eq 0 ] && rc=1
+	exit "$rc"
+done

@@ -1,0 +1,77 @@
+"""Readiness check run by the entrypoint: waits until DaCHS on 127.0.0.1:8080
+answers TAP with as many ivoa.obscore rows as /data/catalogue.csv has, and,
+when the dataset has FITS payloads, the SODA service describes one of them
+(this also makes sure the srcnet/q RD is loaded).  Exit 0 when ready; exit 1
+on a wrong row count, when the server process (pid in --pidfile) is gone, or
+after --timeout seconds."""
+import argparse
+import csv
+import glob
+import os
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--data", default="/data")
+ap.add_argument("--timeout", type=float, default=120)
+ap.add_argument("--pidfile", default="")
+ap.add_argument("--base", default="http://127.0.0.1:8080")
+args = ap.parse_args()
+
+with open(os.path.join(args.data, "catalogue.csv"), newline="", encoding="utf-8") as f:
+    expected = sum(1 for _ in csv.DictReader(f))
+has_fits = bool(glob.glob(os.path.join(args.data, "files", "*", "*.fits")))
+
+
+def get(path, **params):
+    url = f"{args.base}{path}?{urllib.parse.urlencode(params)}"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.read().decode("utf-8", "replace")
+
+
+def tap(query):
+    text = get("/tap/sync", REQUEST="doQuery", LANG="ADQL", RESPONSEFORMAT="text/csv", QUERY=query)
+    return text.strip().splitlines()[1:]
+
+
+def server_alive():
+    if not args.pidfile:
+        return True
+    try:
+        with open(args.pidfile) as f:
+            os.kill(int(f.read().strip()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+deadline = time.monotonic() + args.timeout
+last = "no answer yet"
+gone_since = None
+while time.monotonic() < deadline:
+    if not server_alive():
+        # tolerate a restart (srcnet-dachs-set-url) in progress
+        gone_since = gone_since or time.monotonic()
+        if time.monotonic() - gone_since > 15:
+            print("srcnet-dachs: the DaCHS server process is gone", file=sys.stderr)
+            sys.exit(1)
+    else:
+        gone_since = None
+    try:
+        got = int(tap("SELECT COUNT(*) AS n FROM ivoa.obscore")[0])
+        if got != expected:
+            print(f"srcnet-dachs: FAILED: ivoa.obscore has {got} rows, catalogue.csv {expected}", file=sys.stderr)
+            sys.exit(1)
+        if has_fits:
+            pubdid = tap("SELECT TOP 1 pubdid FROM srcnet.files WHERE mime='image/fits'")[0].strip()
+            if 'name="CIRCLE"' not in get("/srcnet/q/dl/dlmeta", ID=pubdid):
+                print(f"srcnet-dachs: FAILED: no SODA CIRCLE parameter for {pubdid}", file=sys.stderr)
+                sys.exit(1)
+        sys.exit(0)
+    except (OSError, ValueError, IndexError) as e:
+        last = repr(e)
+    time.sleep(0.2)
+print(f"srcnet-dachs: TAP not ready after {args.timeout:.0f} s: {last}", file=sys.stderr)
+sys.exit(1)

@@ -1,0 +1,295 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Data, Effect, Exit, Scope } from "effect";
+import type { StartedTestContainer } from "testcontainers";
+import type { Scenario } from "../../scenarios/types.js";
+import { canonicalHash } from "../../records/run-record.js";
+import { DockerError } from "../docker/exec.js";
+import { ensureImages, type ImageName } from "../docker/images.js";
+import { LABEL_ROLE, LABEL_STACK, createNetwork, removeNetwork, removeStack, stackContainers } from "../docker/labels.js";
+import { planStack, type StackOptions, type StackPlan } from "./plan.js";
+import { configureRucio, RucioError } from "../clients/rucio.js";
+import {
+  readState,
+  removeState,
+  stateDir,
+  writeCredentials,
+  writeState,
+  type StackCredentials,
+  type StackEndpoints,
+  type StackState,
+} from "./state.js";
+import { Toxiproxy, ToxiproxyError } from "./toxiproxy.js";
+
+// testcontainers reads these when it loads: Ryuk's image cannot be pulled here (everything is
+// removed by label instead), and the default host would be the bridge gateway, not loopback.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
+const tc = () => import("testcontainers");
+
+export class StackError extends Data.TaggedError("StackError")<{ message: string; detail?: string }> {}
+
+export type StackFailure = StackError | DockerError | ToxiproxyError | RucioError;
+
+export interface UpOptions extends StackOptions {
+  images: Partial<Record<ImageName, string>>;
+  /** Catalogue rows in the stack's dataset (served by TAP; FITS files for SODA). */
+  datasetRows: number;
+  stateRoot?: string;
+  log: (line: string) => void;
+}
+
+export interface Stack {
+  state: StackState;
+  credentials: StackCredentials;
+}
+
+const DATASET_SCALE = 1e-6;
+/** A scope for files campaigns and tests make up (the dataset's own scope holds its products). */
+export const TEST_SCOPE = "tests";
+
+const freePort = () =>
+  Effect.async<number>((resume) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resume(Effect.succeed(port)));
+    });
+  });
+
+const fromPromise = <A>(what: string, f: () => Promise<A>) =>
+  Effect.tryPromise({
+    try: f,
+    catch: (e) => new StackError({ message: `${what}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` }),
+  });
+
+/**
+ * The stack's dataset: generated once per (scenario, rows, scale) and kept beside the state, so
+ * a warm `up` reuses it. It goes through the dataset generator's own temp-and-rename.
+ */
+function ensureDataset(sc: Scenario, rows: number, dir: string, log: (l: string) => void): Effect.Effect<string, StackError> {
+  const out = join(dir, `dataset-${canonicalHash({ sc, rows, scale: DATASET_SCALE }).slice(0, 12)}`);
+  if (existsSync(join(out, "catalogue.csv"))) return Effect.succeed(out);
+  return fromPromise("generating the stack's dataset", async () => {
+    log(`generating a ${rows}-row dataset for ${sc.name}`);
+    const { generateDataset } = await import("../../datasets/generate.js");
+    generateDataset({ scenario: sc, out, rows, scale: DATASET_SCALE, payloads: true });
+    return out;
+  });
+}
+
+/**
+ * Starts every container of the plan in `scope`; closing the scope removes them. Each start is
+ * an acquireRelease, so a failure or an interrupt half-way removes what was already started.
+ */
+export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack, StackFailure, Scope.Scope> {
+  return Effect.gen(function* () {
+    const { GenericContainer, Wait } = yield* fromPromise("loading testcontainers", tc);
+    const plan = planStack(sc, opts);
+    const t0 = performance.now();
+    const { images, built } = yield* ensureImages(opts.images, opts.log);
+    const imagesSeconds = (performance.now() - t0) / 1000;
+    const coldBuild = built.some((b) => b.buildSeconds > 0);
+    const dir = stateDir(plan.name, opts.stateRoot);
+    const dataset = yield* ensureDataset(sc, opts.datasetRows, dir, opts.log);
+
+    const t1 = performance.now();
+    const network = `srcnet-${plan.name}`;
+    yield* Effect.acquireRelease(createNetwork(network, plan.name), () => removeNetwork(network));
+    const labels = (role: string) => ({ [LABEL_STACK]: plan.name, [LABEL_ROLE]: role });
+    const containers: StackState["containers"] = [];
+    const start = (role: string, build: (c: InstanceType<typeof GenericContainer>) => InstanceType<typeof GenericContainer>, image: string) =>
+      Effect.acquireRelease(
+        fromPromise(`starting ${role} (${image})`, () =>
+          build(
+            new GenericContainer(image)
+              .withName(`srcnet-${plan.name}-${role}`)
+              .withLabels(labels(role))
+              .withNetworkMode(network)
+              .withStartupTimeout(180_000),
+          ).start(),
+        ).pipe(
+          Effect.tap((c) => Effect.sync(() => containers.push({ role, name: c.getName().replace(/^\//, ""), id: c.getId() }))),
+          Effect.tap(() => Effect.sync(() => opts.log(`started ${role}`))),
+        ),
+        (c) => Effect.promise(() => c.stop({ remove: true, timeout: 2_000 }).catch(() => undefined)),
+      );
+
+    const creds: StackCredentials = {
+      postgres: { user: "srcnet", password: randomBytes(12).toString("hex") },
+      rucio: { account: "root", username: "root", password: randomBytes(12).toString("hex") },
+    };
+
+    const dachsPort = yield* freePort();
+    // Independent services start together; Rucio waits for PostgreSQL.
+    const [pg, proxy, dachs, webdav] = yield* Effect.all(
+      [
+        start(
+          "postgres",
+          (c) =>
+            c
+              .withNetworkAliases("postgres")
+              .withEnvironment({ POSTGRES_USER: creds.postgres.user, POSTGRES_PASSWORD: creds.postgres.password, POSTGRES_DBS: "rucio" })
+              .withExposedPorts(5432)
+              .withWaitStrategy(Wait.forSuccessfulCommand("pg_isready -q -h 127.0.0.1 -p 5432")),
+          images.postgres,
+        ),
+        start(
+          "toxiproxy",
+          (c) =>
+            c
+              .withNetworkAliases("toxiproxy")
+              .withExposedPorts(8474, ...plan.proxies.filter((p) => p.from === "client").map((p) => p.listenPort))
+              .withWaitStrategy(Wait.forListeningPorts()),
+          images.toxiproxy,
+        ),
+        start(
+          "dachs",
+          (c) =>
+            c
+              .withNetworkAliases("dachs")
+              .withEnvironment({ DACHS_SERVER_URL: `http://127.0.0.1:${dachsPort}`, DACHS_AUTHORITY: "srcnet.testbed" })
+              .withBindMounts([{ source: dataset, target: "/data", mode: "ro" }])
+              .withExposedPorts({ container: 8080, host: dachsPort })
+              .withWaitStrategy(Wait.forLogMessage("srcnet-dachs: ready")),
+          images.dachs,
+        ),
+        Effect.forEach(
+          plan.sites,
+          (s) =>
+            start(
+              `webdav-${s.host.slice("webdav-".length)}`,
+              (c) =>
+                c
+                  .withNetworkAliases(s.host)
+                  .withEnvironment({ SITE: s.name })
+                  .withTmpFs({ "/srv/storage": `rw,size=${s.storageBytes}` })
+                  .withExposedPorts(80)
+                  .withWaitStrategy(Wait.forLogMessage("srcnet-webdav: ready")),
+              images.webdav,
+            ),
+          { concurrency: "unbounded" },
+        ),
+      ],
+      { concurrency: "unbounded" },
+    );
+    const dbUrl = `postgresql+psycopg://${creds.postgres.user}:${creds.postgres.password}@postgres:5432/rucio`;
+    const rucioEnv = { RUCIO_DB_URL: dbUrl, RUCIO_ROOT_PASSWORD: creds.rucio.password };
+    const rucio = yield* start(
+      "rucio",
+      (c) =>
+        c
+          .withNetworkAliases("rucio")
+          .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "server" })
+          .withExposedPorts(8080)
+          .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: ready")),
+      images.rucio,
+    );
+    yield* start(
+      "rucio-judge-evaluator",
+      (c) =>
+        c
+          .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "judge-evaluator" })
+          .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: judge-evaluator running")),
+      images.rucio,
+    );
+
+    const url = (c: StartedTestContainer, port: number) => `http://127.0.0.1:${c.getMappedPort(port)}`;
+    const toxi = new Toxiproxy(url(proxy, 8474));
+    yield* toxi.ready();
+    yield* Effect.forEach(plan.proxies, (p) => toxi.configure(p), { concurrency: 8 });
+    const endpoints: StackEndpoints = {
+      postgres: { host: "127.0.0.1", port: pg.getMappedPort(5432) },
+      rucio: url(rucio, 8080),
+      tap: `http://127.0.0.1:${dachsPort}/tap`,
+      dachs: `http://127.0.0.1:${dachsPort}`,
+      toxiproxy: toxi.apiUrl,
+      sites: Object.fromEntries(
+        plan.sites.map((s, i) => {
+          const p = plan.proxies.find((x) => x.from === "client" && x.to === s.name)!;
+          return [s.name, { viaClient: `http://127.0.0.1:${proxy.getMappedPort(p.listenPort)}`, direct: url(webdav[i]!, 80) }];
+        }),
+      ),
+    };
+    const datasetScope = (JSON.parse(readFileSync(join(dataset, "summary.json"), "utf8")) as { scope: string }).scope;
+    yield* configureRucio(endpoints.rucio, creds.rucio, plan, endpoints, [datasetScope, TEST_SCOPE]);
+    const startSeconds = (performance.now() - t1) / 1000;
+
+    const state: StackState = {
+      name: plan.name,
+      scenario: sc.name,
+      plan,
+      images,
+      network,
+      containers,
+      endpoints,
+      credentialsFile: writeCredentials(plan.name, creds, opts.stateRoot),
+      dataset,
+      services: [{ name: "toxiproxy", version: yield* toxi.version() }, ...Object.entries(images).map(([name, version]) => ({ name, version }))],
+      startedAt: new Date().toISOString(),
+      timings: { imagesSeconds, startSeconds, coldBuild },
+      faults: [],
+    };
+    writeState(state, opts.stateRoot);
+    yield* Effect.addFinalizer(() => Effect.sync(() => removeState(plan.name, opts.stateRoot)));
+    return { state, credentials: creds };
+  });
+}
+
+/** True when the recorded stack still has every one of its containers running. */
+export function isUp(name: string, stateRoot?: string): Effect.Effect<StackState | null, DockerError> {
+  return Effect.gen(function* () {
+    const state = readState(name, stateRoot);
+    if (state === null) return null;
+    const running = new Set((yield* stackContainers(name)).filter((c) => c.State === "running").map((c) => c.Id));
+    return state.containers.every((c) => running.has(c.id)) ? state : null;
+  });
+}
+
+/**
+ * `stack up`: returns the running stack when it is already up (idempotent), else removes any
+ * leftovers of the same name and starts a fresh one that outlives this process. A failure or
+ * an interrupt (Ctrl-C) during start removes everything started so far.
+ */
+export function up(sc: Scenario, opts: UpOptions): Effect.Effect<{ stack: Stack; reused: boolean }, StackFailure> {
+  return Effect.gen(function* () {
+    const existing = yield* isUp(opts.name, opts.stateRoot);
+    if (existing !== null) {
+      const planned = planStack(sc, opts);
+      if (canonicalHash(planned) !== canonicalHash(existing.plan)) {
+        return yield* new StackError({
+          message: `stack "${opts.name}" is up with a different plan (scenario ${existing.scenario}); run \`testbed stack down ${existing.scenario} --name ${opts.name}\` first`,
+        });
+      }
+      const { readCredentials } = yield* Effect.promise(() => import("./state.js"));
+      return { stack: { state: existing, credentials: readCredentials(existing) }, reused: true };
+    }
+    yield* removeStack(opts.name);
+    const scope = yield* Scope.make();
+    const stack = yield* Scope.extend(acquireStack(sc, opts), scope).pipe(
+      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))),
+    );
+    return { stack, reused: false };
+  });
+}
+
+/** `stack down`: removes every container and network labelled with the stack, and its state. */
+export function down(name: string, stateRoot?: string): Effect.Effect<{ containers: number; networks: number }, DockerError> {
+  return removeStack(name).pipe(Effect.tap(() => Effect.sync(() => removeState(name, stateRoot))));
+}
+
+/** For tests and campaigns: a stack that lives exactly as long as `use`, removed even on failure. */
+export function withStack<A, E>(sc: Scenario, opts: UpOptions, use: (s: Stack) => Effect.Effect<A, E>): Effect.Effect<A, E | StackFailure> {
+  return Effect.scoped(
+    Effect.gen(function* () {
+      yield* Effect.addFinalizer(() => removeStack(opts.name).pipe(Effect.ignore));
+      yield* removeStack(opts.name);
+      const s = yield* acquireStack(sc, opts);
+      return yield* use(s);
+    }),
+  );
+}
+
+export type { StackPlan };
