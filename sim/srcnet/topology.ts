@@ -26,14 +26,23 @@ export function buildTopology(sc: Scenario, net: Network): Topology {
   const index = new Map(endpoints.map((n, i) => [n, i]));
   const n = endpoints.length;
   const adjacency: { to: number; link: number; latency: number }[][] = endpoints.map(() => []);
+  // A scenario may list a path once (both directions implied) or once per direction, as the
+  // YAML decoder does: either way each direction becomes exactly one network link.
+  const pairOf = new Map<string, [number, number]>();
   const linkPairs: [number, number][] = sc.links.map((l) => {
+    const reverse = pairOf.get(`${l.to}\0${l.from}`);
+    if (reverse !== undefined) return [reverse[1], reverse[0]];
+    const same = pairOf.get(`${l.from}\0${l.to}`);
+    if (same !== undefined) return same;
     const a = index.get(l.from)!;
     const b = index.get(l.to)!;
     const fwd = net.addLink({ name: `${l.from}->${l.to}`, bandwidthBitsPerSecond: l.bandwidthBitsPerSecond, latencySeconds: l.latencySeconds });
     const back = net.addLink({ name: `${l.to}->${l.from}`, bandwidthBitsPerSecond: l.bandwidthBitsPerSecond, latencySeconds: l.latencySeconds });
     adjacency[a]!.push({ to: b, link: fwd, latency: l.latencySeconds });
     adjacency[b]!.push({ to: a, link: back, latency: l.latencySeconds });
-    return [fwd, back];
+    const pair: [number, number] = [fwd, back];
+    pairOf.set(`${l.from}\0${l.to}`, pair);
+    return pair;
   });
   const diskWrite = sc.sites.map((s) =>
     s.disk === null ? -1 : net.addLink({ name: `${s.name}:disk-write`, bandwidthBitsPerSecond: s.disk.writeBitsPerSecond, latencySeconds: 0 }),

@@ -35,6 +35,13 @@ describe("testbed sim run", () => {
     expect(kinds.filter((k) => k === "created").length).toBe(s.products.created);
     expect(kinds.filter((k) => k === "ingested").length).toBe(s.products.ingested);
     // The storage series ends at the summary's final fill.
+    // Each direction of each scenario link is one network link: a sample names it once, and
+    // every WAN link the scenario lists (both directions) is there.
+    const lk = table(join(out, "links.arrow"));
+    const t0 = lk.getChild("time")!.get(0);
+    const first = [...Array(lk.numRows).keys()].filter((i) => lk.getChild("time")!.get(i) === t0).map((i) => String(lk.getChild("link")!.get(i)));
+    expect(new Set(first).size).toBe(first.length);
+    expect(first.filter((n) => !n.endsWith(":disk-write")).length).toBe(2 * 36 + 2 * 2);
     const st = table(join(out, "storage.arrow"));
     const last = new Map<string, number>();
     for (let i = 0; i < st.numRows; i++) if (st.getChild("storageClass")!.get(i) === "disk") last.set(st.getChild("site")!.get(i), st.getChild("usedBytes")!.get(i));
