@@ -1,0 +1,86 @@
+/**
+ * The campaign run record contract (records/README.md, "Campaign records"): what the harness
+ * writes and the dashboard reads. run.json is the common provenance with kind "campaign";
+ * summary.json is {@link CampaignSummary}; the tables are `requests.arrow` and `faults.arrow`
+ * with the columns below. The schema here is what the dashboard checks a campaign summary against.
+ */
+import { Either, Schema } from "effect";
+
+export const CAMPAIGN_SERVICES = ["tap", "soda", "webdav", "rucio", "ingest"] as const;
+export type CampaignService = (typeof CAMPAIGN_SERVICES)[number];
+
+/** `requests.arrow`: one row per request. */
+export const REQUEST_COLUMNS = {
+  /** float64, seconds since the campaign started (when the request was sent). */
+  time: "t_seconds",
+  /** utf8: tap | soda | webdav | rucio | ingest. */
+  service: "service",
+  /** utf8: what was asked (e.g. "sync-query", "cutout", "PUT", "add-rule"). */
+  operation: "operation",
+  /** utf8: the campaign phase (e.g. "warm-up", "steady", "fault", "recovery"). */
+  phase: "phase",
+  /** float64, seconds from sending to the last byte of the response (or to the error). */
+  latency: "latency_seconds",
+  /** int32, HTTP status; 0 for a transport error (refused, reset, timeout). */
+  status: "status",
+  /** bool, whether the request did what it was asked. */
+  ok: "ok",
+  /** float64, payload bytes moved (request plus response body). */
+  bytes: "bytes",
+} as const;
+
+/** `faults.arrow`: one row per injected fault. */
+export const FAULT_COLUMNS = {
+  /** float64, seconds since the campaign started. */
+  start: "t_start_seconds",
+  /** float64, NaN or null while the fault was still open at the end. */
+  end: "t_end_seconds",
+  /** utf8, as `testbed stack fault` names them: "site-down", "link-cut", "link-degrade", "storage-full", "restart". */
+  kind: "kind",
+  /** utf8, what it hit: a site ("UKSRC"), a path ("client->AUSSRC", "UKSRC->CHSRC"), a service ("dachs"). */
+  target: "target",
+} as const;
+
+const Percentiles = Schema.Struct({ p50: Schema.Number, p90: Schema.Number, p95: Schema.Number, p99: Schema.Number });
+
+export const ServiceSummarySchema = Schema.Struct({
+  requests: Schema.Number,
+  errors: Schema.Number,
+  errorRate: Schema.Number,
+  throughputPerSecond: Schema.Number,
+  latencySeconds: Percentiles,
+});
+
+export const ThresholdSchema = Schema.Struct({
+  /** A metric path in this summary, e.g. "services.tap.latencySeconds.p95". */
+  metric: Schema.String,
+  op: Schema.Literal("<", "<=", ">", ">=", "=="),
+  limit: Schema.Number,
+  value: Schema.NullOr(Schema.Number),
+  pass: Schema.Boolean,
+});
+
+export const CampaignSummarySchema = Schema.Struct({
+  verdict: Schema.Literal("pass", "fail"),
+  thresholds: Schema.Array(ThresholdSchema),
+  integrity: Schema.Struct({
+    files: Schema.Number,
+    replicas: Schema.Number,
+    verified: Schema.Number,
+    lost: Schema.Number,
+    corrupted: Schema.Number,
+  }),
+  services: Schema.Record({ key: Schema.String, value: ServiceSummarySchema }),
+  durationSeconds: Schema.Number,
+});
+
+export type CampaignSummary = Schema.Schema.Type<typeof CampaignSummarySchema>;
+export type ServiceSummary = Schema.Schema.Type<typeof ServiceSummarySchema>;
+
+const decode = Schema.decodeUnknownEither(CampaignSummarySchema);
+
+/** The summary, or a one-line reason it does not follow the contract. */
+export function parseCampaignSummary(raw: unknown): { summary: CampaignSummary } | { error: string } {
+  const r = decode(raw);
+  return Either.isRight(r) ? { summary: r.right } : { error: r.left.message.split("\n").slice(0, 4).join(" ") };
+}

@@ -1,0 +1,164 @@
+/**
+ * Two-sample tests behind the regression verdicts. simple-statistics gives the rank sum, the
+ * error function, log-gamma, means and variances; what it lacks is written here: the exact null
+ * distribution of Mann-Whitney U, the tie-corrected normal approximation, and Student's t
+ * distribution (through the regularised incomplete beta function).
+ */
+import { errorFunction, gammaln, mean, sampleVariance, wilcoxonRankSum } from "simple-statistics";
+
+export interface TestResult {
+  /** U of the first sample (Mann-Whitney) or t (Welch, prediction). */
+  statistic: number;
+  /** Two-sided p-value. */
+  pValue: number;
+  method: "mann-whitney exact" | "mann-whitney normal" | "welch" | "prediction";
+  /** Degrees of freedom (t-based tests). */
+  df?: number;
+}
+
+/** Two-sided p-value of a standard normal statistic: P(|Z| >= |z|) = 1 - erf(|z| / sqrt 2). */
+export function normalTwoSided(z: number): number {
+  return Math.min(1, Math.max(0, 1 - errorFunction(Math.abs(z) / Math.SQRT2)));
+}
+
+/**
+ * Regularised incomplete beta I_x(a, b), by the continued fraction of Numerical Recipes
+ * (3rd ed., section 6.4, modified Lentz), using the symmetry I_x(a,b) = 1 - I_{1-x}(b,a) where the
+ * fraction converges slowly.
+ */
+export function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const lnFront = gammaln(a + b) - gammaln(a) - gammaln(b) + a * Math.log(x) + b * Math.log(1 - x);
+  if (x > (a + 1) / (a + b + 2)) return 1 - (Math.exp(lnFront) * betaFraction(1 - x, b, a)) / b;
+  return (Math.exp(lnFront) * betaFraction(x, a, b)) / a;
+}
+
+function betaFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 500; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+/** Two-sided p-value of Student's t with `df` degrees of freedom: I_{df/(df+t^2)}(df/2, 1/2). */
+export function studentTwoSided(t: number, df: number): number {
+  if (!Number.isFinite(t)) return Number.isNaN(t) ? NaN : 0;
+  return incompleteBeta(df / (df + t * t), df / 2, 0.5);
+}
+
+/** Sizes of the groups of equal values in a sorted array (only groups of 2 or more). */
+function tieGroups(sorted: number[]): number[] {
+  const groups: number[] = [];
+  let run = 1;
+  for (let i = 1; i <= sorted.length; i++) {
+    if (i < sorted.length && sorted[i] === sorted[i - 1]) run++;
+    else {
+      if (run > 1) groups.push(run);
+      run = 1;
+    }
+  }
+  return groups;
+}
+
+/**
+ * Counts of each value u = 0..m*n of U under the null (no ties): the coefficients of the Gaussian
+ * binomial coefficient [m+n choose m]_q = prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i). With m+n <= 50
+ * every count is an integer below 2^53, so the arithmetic is exact.
+ */
+function exactUCounts(m: number, n: number): Float64Array {
+  const max = m * n;
+  const c = new Float64Array(max + 1);
+  c[0] = 1;
+  for (let i = 1; i <= m; i++) {
+    // Multiply by (1 - q^(n+i)), then divide by (1 - q^i) (a running sum with stride i).
+    for (let u = max; u >= n + i; u--) c[u]! -= c[u - n - i]!;
+    for (let u = i; u <= max; u++) c[u]! += c[u - i]!;
+  }
+  return c;
+}
+
+/** Largest pooled sample for which U's exact distribution is used (when there are no ties). */
+export const EXACT_MAX_TOTAL = 50;
+
+/**
+ * Mann-Whitney U test, two-sided. Exact null distribution when there are no ties and
+ * n1 + n2 <= 50; otherwise the normal approximation with the tie correction of the variance and a
+ * continuity correction of 0.5 (as scipy.stats.mannwhitneyu(method="asymptotic") does).
+ */
+export function mannWhitneyU(x: number[], y: number[]): TestResult {
+  const n1 = x.length;
+  const n2 = y.length;
+  if (n1 === 0 || n2 === 0) throw new RangeError("Mann-Whitney U needs two non-empty samples");
+  const u1 = wilcoxonRankSum(x, y) - (n1 * (n1 + 1)) / 2;
+  const pooled = [...x, ...y].sort((a, b) => a - b);
+  const ties = tieGroups(pooled);
+  const n = n1 + n2;
+  if (ties.length === 0 && n <= EXACT_MAX_TOTAL) {
+    const counts = exactUCounts(n1, n2);
+    let total = 0;
+    for (const c of counts) total += c;
+    // The null distribution is symmetric about n1*n2/2: P(U <= min(U1, U2)) on one side, doubled.
+    const low = Math.min(u1, n1 * n2 - u1);
+    let tail = 0;
+    for (let u = 0; u <= Math.floor(low + 1e-9); u++) tail += counts[u]!;
+    return { statistic: u1, pValue: Math.min(1, (2 * tail) / total), method: "mann-whitney exact" };
+  }
+  const mu = (n1 * n2) / 2;
+  const tieSum = ties.reduce((s, t) => s + t ** 3 - t, 0);
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieSum / (n * (n - 1)));
+  if (variance <= 0) return { statistic: u1, pValue: 1, method: "mann-whitney normal" };
+  const z = Math.max(0, Math.abs(u1 - mu) - 0.5) / Math.sqrt(variance);
+  return { statistic: u1, pValue: normalTwoSided(z), method: "mann-whitney normal" };
+}
+
+/** Welch's unequal-variance t-test, two-sided, with Welch-Satterthwaite degrees of freedom. */
+export function welchT(x: number[], y: number[]): TestResult {
+  if (x.length < 2 || y.length < 2) throw new RangeError("Welch's t-test needs at least two values in each sample");
+  const v1 = sampleVariance(x) / x.length;
+  const v2 = sampleVariance(y) / y.length;
+  const diff = mean(x) - mean(y);
+  const se2 = v1 + v2;
+  if (se2 === 0) return { statistic: diff === 0 ? 0 : Math.sign(diff) * Infinity, pValue: diff === 0 ? 1 : 0, method: "welch", df: NaN };
+  const t = diff / Math.sqrt(se2);
+  const df = se2 ** 2 / (v1 ** 2 / (x.length - 1) + v2 ** 2 / (y.length - 1));
+  return { statistic: t, pValue: studentTwoSided(t, df), method: "welch", df };
+}
+
+/**
+ * One new value against a sample: is `value` outside the prediction interval of `sample`?
+ * t = (value - mean) / (s * sqrt(1 + 1/n)) with n - 1 degrees of freedom (normal data assumed).
+ * For CI runs that produce one candidate run per commit, where no two-sample test can reach
+ * significance.
+ */
+export function predictionTest(sample: number[], value: number): TestResult {
+  const n = sample.length;
+  if (n < 2) throw new RangeError("a prediction test needs at least two baseline values");
+  const s = Math.sqrt(sampleVariance(sample));
+  const diff = value - mean(sample);
+  if (s === 0) return { statistic: diff === 0 ? 0 : Math.sign(diff) * Infinity, pValue: diff === 0 ? 1 : 0, method: "prediction", df: n - 1 };
+  const t = diff / (s * Math.sqrt(1 + 1 / n));
+  return { statistic: t, pValue: studentTwoSided(t, n - 1), method: "prediction", df: n - 1 };
+}

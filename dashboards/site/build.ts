@@ -1,0 +1,194 @@
+/**
+ * Builds the static site from run records: an index, a page per run (simulation, campaign or
+ * other), per sweep, per history (kind + scenario name) and per simulated-vs-measured pair.
+ * The site is written to a temporary directory beside `out` and renamed into place, so a
+ * half-built site never looks complete; a previous site at `out` is replaced only if this
+ * builder made it (it carries a marker file) or the folder is empty.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UsageError } from "../../cli/errors.js";
+import { discoverRecords, type Discovery, type RunInfo } from "../records.js";
+import type { Thresholds } from "../regression/config.js";
+import { campaignPage } from "./campaign.js";
+import { dateText, machineText, missingSummary, provenanceSection, shortCommit, summaryMetricsSection } from "./common.js";
+import { comparisonPage } from "./compare.js";
+import { historyPage } from "./history.js";
+import { badge, esc, link, Page, statusBadge, type Cell } from "./html.js";
+import { simulationPage } from "./simulation.js";
+import { sweepPage } from "./sweep.js";
+
+/** File at the root of every built site; its presence allows `build` to replace the folder. */
+export const SITE_MARKER = ".testbed-dashboard";
+
+export interface BuildOptions {
+  thresholds: Thresholds;
+  /** Called after each page with pages done and pages planned. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BuildResult {
+  out: string;
+  pages: string[];
+  runs: number;
+  sweeps: number;
+  histories: { title: string; href: string; regressions: number; runs: number }[];
+  comparisons: number;
+  problems: string[];
+}
+
+const assets = join(dirname(fileURLToPath(import.meta.url)), "assets");
+const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_");
+
+/** The plotly.js bundle shipped with plotly.js-dist (its package "main"). */
+export function plotlyBundle(): string {
+  return createRequire(import.meta.url).resolve("plotly.js-dist");
+}
+
+function genericPage(run: RunInfo, crumbs: { text: string; href?: string }[]): Page {
+  const page = new Page(`${run.run.kind}: ${run.run.scenario.name}`, "../", crumbs);
+  provenanceSection(page, run);
+  if (!missingSummary(page, run)) summaryMetricsSection(page, run);
+  if (run.run.tables.length > 0) page.p(`Tables: ${run.run.tables.map((t) => `${esc(t)}.arrow`).join(", ")}.`);
+  return page;
+}
+
+function errorPage(run: RunInfo, message: string, crumbs: { text: string; href?: string }[]): Page {
+  const page = new Page(`${run.run.kind}: ${run.run.scenario.name}`, "../", crumbs);
+  page.p(`${badge("could not be drawn", "bad").html} ${esc(message)}`, "warning");
+  provenanceSection(page, run);
+  return page;
+}
+
+export function buildSite(dirs: string[], out: string, options: BuildOptions): BuildResult {
+  const found: Discovery = discoverRecords(dirs);
+  if (found.runs.length === 0 && found.sweeps.length === 0) {
+    throw new UsageError(`${dirs.join(", ")}: expected run records (directories with run.json), found none${found.problems.length > 0 ? `; ${found.problems[0]}` : ""}`);
+  }
+  const target = resolve(out);
+  if (existsSync(target) && !existsSync(join(target, SITE_MARKER)) && !(statSync(target).isDirectory() && readdirSync(target).length === 0)) {
+    throw new UsageError(`--out: ${out} exists and is not a dashboard site built by testbed; choose a new directory`);
+  }
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, "runs"), { recursive: true });
+  try {
+    const result = writeSite(found, tmp, options);
+    // Swap: the old site (if any) moves aside, the new one takes its name, the old one goes.
+    const old = `${target}.old-${process.pid}`;
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(tmp, target);
+    rmSync(old, { recursive: true, force: true });
+    return { ...result, out: target };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<BuildResult, "out"> {
+  const problems = [...found.problems];
+  const pages: string[] = [];
+  const runHref = (r: RunInfo) => `../runs/${r.id}.html`;
+  const complete = found.runs.filter((r) => r.run.status === "complete" && r.summary !== null && r.sweep === null);
+
+  // Histories: complete runs (sweep points apart) of one kind and scenario name, two or more.
+  const byKey = new Map<string, RunInfo[]>();
+  for (const r of complete) {
+    const key = `${r.run.kind}\u0000${r.run.scenario.name}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r]);
+  }
+  const historyKeys = [...byKey].filter(([, rs]) => rs.length >= 2);
+  // Simulated vs measured: scenario names with both kinds.
+  const scenarios = [...new Set(complete.map((r) => r.run.scenario.name))].filter(
+    (s) => byKey.has(`simulation\u0000${s}`) && byKey.has(`campaign\u0000${s}`),
+  );
+  const total = found.runs.length + found.sweeps.length + historyKeys.length + scenarios.length + 1;
+  let done = 0;
+  const write = (rel: string, page: Page) => {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), page.render());
+    pages.push(rel);
+    options.onProgress?.(++done, total);
+  };
+
+  for (const r of found.runs) {
+    const crumbs = [{ text: "runs", href: "../index.html#runs" }, { text: `${r.run.kind} ${r.run.scenario.name}` }];
+    let page: Page;
+    try {
+      page = r.run.kind === "simulation" ? simulationPage(r, crumbs) : r.run.kind === "campaign" ? campaignPage(r, crumbs) : genericPage(r, crumbs);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      problems.push(`${r.dir}: ${msg}`);
+      page = errorPage(r, msg, crumbs);
+    }
+    write(`runs/${r.id}.html`, page);
+  }
+  for (const s of found.sweeps) write(`sweeps/${s.id}.html`, sweepPage(s, found.runs, runHref, [{ text: "sweeps", href: "../index.html#sweeps" }, { text: s.scenario }]));
+
+  const histories: BuildResult["histories"] = [];
+  for (const [key, rs] of historyKeys) {
+    const [kind, name] = key.split("\u0000") as [string, string];
+    const title = `History: ${kind} ${name}`;
+    const href = `history/${slug(`${kind}-${name}`)}.html`;
+    const h = historyPage(title, rs, options.thresholds, runHref, [{ text: "history", href: "../index.html#history" }, { text: `${kind} ${name}` }]);
+    const regressions = new Set([...h.steps.filter((s) => s.verdict === "regression").map((s) => s.metric), ...h.latest.filter((c) => c.verdict === "regression").map((c) => c.metric)]).size;
+    histories.push({ title, href, regressions, runs: rs.length });
+    write(href, h.page);
+  }
+  for (const s of scenarios) {
+    const latest = (kind: string) => byKey.get(`${kind}\u0000${s}`)!.at(-1)!;
+    write(`compare/${slug(s)}.html`, comparisonPage(s, latest("simulation"), latest("campaign"), runHref, [{ text: "simulated vs measured", href: "../index.html#compare" }, { text: s }]));
+  }
+
+  write("index.html", indexPage(found, histories, scenarios, problems));
+  copyFileSync(plotlyBundle(), join(dir, "plotly.js"));
+  copyFileSync(join(assets, "dashboard.js"), join(dir, "dashboard.js"));
+  copyFileSync(join(assets, "style.css"), join(dir, "style.css"));
+  writeFileSync(join(dir, SITE_MARKER), JSON.stringify({ builtAt: new Date().toISOString(), runs: found.runs.length }) + "\n");
+  return { pages, runs: found.runs.length, sweeps: found.sweeps.length, histories, comparisons: scenarios.length, problems };
+}
+
+function indexPage(found: Discovery, histories: BuildResult["histories"], scenarios: string[], problems: string[]): Page {
+  const page = new Page("SRCNet testbed: runs", "");
+  const sweepOf = new Map(found.sweeps.map((s) => [s.id, s]));
+  const runs = [...found.runs].reverse();
+  const counts = (st: string) => found.runs.filter((r) => r.run.status === st).length;
+  page.p(`${found.runs.length} runs (${counts("complete")} complete, ${counts("incomplete")} incomplete, ${counts("failed")} failed), ${found.sweeps.length} sweeps. Built ${esc(new Date().toISOString().slice(0, 19).replace("T", " "))} UTC.`);
+  if (histories.length > 0) {
+    page.h2("History", "history").table(
+      ["kind and scenario", "runs", "regressions"],
+      histories.map((h) => [link(h.href, h.title.replace(/^History: /, "")), h.runs, h.regressions > 0 ? badge(`${h.regressions} metrics`, "bad") : badge("none", "ok")]),
+    );
+  }
+  if (scenarios.length > 0) page.h2("Simulated vs measured", "compare").table(["scenario"], scenarios.map((s) => [link(`compare/${slug(s)}.html`, s)]));
+  if (found.sweeps.length > 0) {
+    page.h2("Sweeps", "sweeps").table(
+      ["scenario", "varied", "points", "failed"],
+      found.sweeps.map((s) => [link(`sweeps/${s.id}.html`, s.scenario), s.vary.map((v) => `${v.key} = ${v.values.join(", ")}`).join("; "), s.rows.length, s.rows.filter((r) => r.status !== "complete").length]),
+    );
+  }
+  page.h2("Runs", "runs").table(
+    ["started", "ended", "kind", "scenario", "seed", "status", "commit", "dirty", "tool", "machine", "part of"],
+    runs.map((r): Cell[] => [
+      dateText(r.run.startedAt),
+      dateText(r.run.endedAt),
+      r.run.kind,
+      link(`runs/${r.id}.html`, r.run.scenario.name),
+      r.run.seed,
+      statusBadge(r.run.status),
+      shortCommit(r),
+      r.run.git.dirty === null ? "—" : r.run.git.dirty ? "yes" : "no",
+      `${r.run.tool.name} ${r.run.tool.version}`,
+      machineText(r),
+      r.sweep !== null && sweepOf.has(r.sweep) ? link(`sweeps/${r.sweep}.html`, "sweep") : "",
+    ]),
+  );
+  if (problems.length > 0) {
+    page.h2("Records that could not be read");
+    page.raw(`<ul>${problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul>`);
+  }
+  return page;
+}
