@@ -150,7 +150,7 @@ export class RucioClient {
   }
 
   addScope(account: string, scope: string): Effect.Effect<void, RucioError> {
-    return Effect.asVoid(this.call("POST", `/scopes/${enc(account)}/${enc(scope)}`, undefined, [201, 409]));
+    return Effect.asVoid(this.call("POST", `/accounts/${enc(account)}/scopes/${enc(scope)}`, undefined, [201, 409]));
   }
 
   /** Registers files (new DIDs) with a replica at `rse`. */

@@ -47,8 +47,22 @@ function hashDir(h: ReturnType<typeof createHash>, dir: string): void {
   }
 }
 
-export const baseTag = (): string =>
-  `${REPO}/base:${createHash("sha256").update(JSON.stringify(BASE_RECIPE)).digest("hex").slice(0, 16)}`;
+/**
+ * CA certificates the host added locally (/usr/local/share/ca-certificates, for example a
+ * TLS-intercepting egress proxy's): the images must trust what the host trusts, or package
+ * downloads over HTTPS fail inside `docker build`.
+ */
+const LOCAL_CA_DIR = "/usr/local/share/ca-certificates";
+const localCaCerts = (): string[] =>
+  existsSync(LOCAL_CA_DIR)
+    ? readdirSync(LOCAL_CA_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".crt")).sort()
+    : [];
+
+export const baseTag = (): string => {
+  const h = createHash("sha256").update(JSON.stringify(BASE_RECIPE));
+  for (const f of localCaCerts()) h.update(f).update(readFileSync(join(LOCAL_CA_DIR, f)));
+  return `${REPO}/base:${h.digest("hex").slice(0, 16)}`;
+};
 
 export function imageTag(name: ImageName): string {
   const h = createHash("sha256").update(baseTag()).update("\0");
@@ -92,6 +106,12 @@ export function ensureBase(log: (line: string) => void): Effect.Effect<BuiltImag
             [`--variant=${BASE_RECIPE.variant}`, `--include=${BASE_RECIPE.include.join(",")}`, BASE_RECIPE.suite, rootfs, BASE_RECIPE.mirror],
             logFile,
           );
+          const certs = localCaCerts();
+          if (certs.length > 0) {
+            const dest = join(rootfs, "usr", "local", "share", "ca-certificates");
+            for (const f of certs) cpSync(join(LOCAL_CA_DIR, f), join(dest, f));
+            yield* runLogged("chroot", [rootfs, "update-ca-certificates"], logFile);
+          }
           yield* run("bash", ["-c", `tar -C '${rootfs}' -c . | docker import --change 'CMD ["/bin/bash"]' - '${tag}'`]);
         }),
       () => Effect.sync(() => rmSync(rootfs, { recursive: true, force: true })),

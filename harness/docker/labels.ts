@@ -23,21 +23,17 @@ export const stackContainers = (stack?: string) =>
 
 export const stackNetworks = (stack?: string) => api("list networks", () => dockerApi().listNetworks({ filters: filter(stack) }));
 
+/** Kills and removes one container (a paused one too); gone already is fine. */
+export const removeContainer = (id: string) =>
+  api(`remove container ${id.slice(0, 12)}`, () => dockerApi().getContainer(id).remove({ force: true, v: true })).pipe(
+    Effect.catchAll((e) => (/no such container|404|is already in progress/i.test(e.message) ? Effect.void : Effect.fail(e))),
+  );
+
 /** Removes a stack's containers (forced: paused or stopped ones too) and then its networks. */
 export function removeStack(stack: string): Effect.Effect<{ containers: number; networks: number }, DockerError> {
   return Effect.gen(function* () {
     const cs = yield* stackContainers(stack);
-    yield* Effect.forEach(
-      cs,
-      (c) =>
-        api(`remove ${c.Names[0] ?? c.Id}`, async () => {
-          const ctr = dockerApi().getContainer(c.Id);
-          // A paused container must be unpaused before it can be killed cleanly.
-          if (c.State === "paused") await ctr.unpause().catch(() => undefined);
-          await ctr.remove({ force: true, v: true });
-        }).pipe(Effect.catchAll((e) => (String(e.message).includes("404") ? Effect.void : Effect.fail(e)))),
-      { concurrency: 4 },
-    );
+    yield* Effect.forEach(cs, (c) => removeContainer(c.Id), { concurrency: 4 });
     const ns = yield* stackNetworks(stack);
     yield* Effect.forEach(ns, (n) => api(`remove network ${n.Name}`, () => dockerApi().getNetwork(n.Id).remove()), { concurrency: 4 });
     return { containers: cs.length, networks: ns.length };

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { Data, Effect, Exit, Scope } from "effect";
 import type { StartedTestContainer } from "testcontainers";
@@ -8,7 +8,7 @@ import type { Scenario } from "../../scenarios/types.js";
 import { canonicalHash } from "../../records/run-record.js";
 import { DockerError } from "../docker/exec.js";
 import { ensureImages, type ImageName } from "../docker/images.js";
-import { LABEL_ROLE, LABEL_STACK, createNetwork, removeNetwork, removeStack, stackContainers } from "../docker/labels.js";
+import { LABEL_ROLE, LABEL_STACK, createNetwork, removeContainer, removeNetwork, removeStack, stackContainers } from "../docker/labels.js";
 import { planStack, type StackOptions, type StackPlan } from "./plan.js";
 import { configureRucio, RucioError } from "../clients/rucio.js";
 import {
@@ -50,13 +50,15 @@ const DATASET_SCALE = 1e-6;
 /** A scope for files campaigns and tests make up (the dataset's own scope holds its products). */
 export const TEST_SCOPE = "tests";
 
-const freePort = () =>
-  Effect.async<number>((resume) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resume(Effect.succeed(port)));
-    });
+/** n distinct free loopback ports: all held open until every one is chosen, so none repeats. */
+const freePorts = (n: number) =>
+  Effect.promise(async () => {
+    const servers = await Promise.all(
+      Array.from({ length: n }, () => new Promise<Server>((resolve) => { const srv = createServer(); srv.listen(0, "127.0.0.1", () => resolve(srv)); })),
+    );
+    const ports = servers.map((srv) => (srv.address() as { port: number }).port);
+    await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+    return ports;
   });
 
 const fromPromise = <A>(what: string, f: () => Promise<A>) =>
@@ -114,7 +116,8 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
           Effect.tap((c) => Effect.sync(() => containers.push({ role, name: c.getName().replace(/^\//, ""), id: c.getId() }))),
           Effect.tap(() => Effect.sync(() => opts.log(`started ${role}`))),
         ),
-        (c) => Effect.promise(() => c.stop({ remove: true, timeout: 2_000 }).catch(() => undefined)),
+        // Test services hold nothing worth a graceful stop: kill and remove at once.
+        (c) => removeContainer(c.getId()).pipe(Effect.ignore),
       );
 
     const creds: StackCredentials = {
@@ -122,9 +125,20 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
       rucio: { account: "root", username: "root", password: randomBytes(12).toString("hex") },
     };
 
-    const dachsPort = yield* freePort();
-    // Independent services start together; Rucio waits for PostgreSQL.
-    const [pg, proxy, dachs, webdav] = yield* Effect.all(
+    // Host ports are chosen here rather than by Docker, so a restarted container (a fault)
+    // comes back on the same endpoints.
+    const hostPort = new Map<string, number>();
+    const bind = (role: string, port: number) => ({ container: port, host: hostPort.get(`${role}:${port}`)! });
+    const clientPorts = plan.proxies.filter((p) => p.from === "client").map((p) => p.listenPort);
+    const keys = ["postgres:5432", "toxiproxy:8474", ...clientPorts.map((p) => `toxiproxy:${p}`), "dachs:8080", "rucio:8080", ...plan.sites.map((s) => `${s.host}:80`)];
+    const ports = yield* freePorts(keys.length);
+    keys.forEach((k, i) => hostPort.set(k, ports[i]!));
+    const dachsPort = hostPort.get("dachs:8080")!;
+    const dbUrl = `postgresql+psycopg://${creds.postgres.user}:${creds.postgres.password}@postgres:5432/rucio`;
+    const rucioEnv = { RUCIO_DB_URL: dbUrl, RUCIO_ROOT_PASSWORD: creds.rucio.password };
+    // Everything starts at once: Rucio waits for PostgreSQL and the judge-evaluator for Rucio's
+    // schema by themselves (bounded), so the slowest service sets the start time.
+    const [pg, proxy, dachs, webdav, rucio] = yield* Effect.all(
       [
         start(
           "postgres",
@@ -132,7 +146,7 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
             c
               .withNetworkAliases("postgres")
               .withEnvironment({ POSTGRES_USER: creds.postgres.user, POSTGRES_PASSWORD: creds.postgres.password, POSTGRES_DBS: "rucio" })
-              .withExposedPorts(5432)
+              .withExposedPorts(bind("postgres", 5432))
               .withWaitStrategy(Wait.forSuccessfulCommand("pg_isready -q -h 127.0.0.1 -p 5432")),
           images.postgres,
         ),
@@ -141,8 +155,9 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
           (c) =>
             c
               .withNetworkAliases("toxiproxy")
-              .withExposedPorts(8474, ...plan.proxies.filter((p) => p.from === "client").map((p) => p.listenPort))
-              .withWaitStrategy(Wait.forListeningPorts()),
+              .withExposedPorts(bind("toxiproxy", 8474), ...clientPorts.map((p) => bind("toxiproxy", p)))
+              // Proxy ports listen only once configured: wait for the API alone.
+              .withWaitStrategy(Wait.forHttp("/version", 8474)),
           images.toxiproxy,
         ),
         start(
@@ -152,7 +167,7 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
               .withNetworkAliases("dachs")
               .withEnvironment({ DACHS_SERVER_URL: `http://127.0.0.1:${dachsPort}`, DACHS_AUTHORITY: "srcnet.testbed" })
               .withBindMounts([{ source: dataset, target: "/data", mode: "ro" }])
-              .withExposedPorts({ container: 8080, host: dachsPort })
+              .withExposedPorts(bind("dachs", 8080))
               .withWaitStrategy(Wait.forLogMessage("srcnet-dachs: ready")),
           images.dachs,
         ),
@@ -166,34 +181,32 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
                   .withNetworkAliases(s.host)
                   .withEnvironment({ SITE: s.name })
                   .withTmpFs({ "/srv/storage": `rw,size=${s.storageBytes}` })
-                  .withExposedPorts(80)
+                  .withExposedPorts(bind(s.host, 80))
                   .withWaitStrategy(Wait.forLogMessage("srcnet-webdav: ready")),
               images.webdav,
             ),
           { concurrency: "unbounded" },
         ),
+        start(
+          "rucio",
+          (c) =>
+            c
+              .withNetworkAliases("rucio")
+              .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "server" })
+              .withExposedPorts(bind("rucio", 8080))
+              .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: ready")),
+          images.rucio,
+        ),
+        start(
+          "rucio-judge-evaluator",
+          (c) =>
+            c
+              .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "judge-evaluator" })
+              .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: judge-evaluator running")),
+          images.rucio,
+        ),
       ],
       { concurrency: "unbounded" },
-    );
-    const dbUrl = `postgresql+psycopg://${creds.postgres.user}:${creds.postgres.password}@postgres:5432/rucio`;
-    const rucioEnv = { RUCIO_DB_URL: dbUrl, RUCIO_ROOT_PASSWORD: creds.rucio.password };
-    const rucio = yield* start(
-      "rucio",
-      (c) =>
-        c
-          .withNetworkAliases("rucio")
-          .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "server" })
-          .withExposedPorts(8080)
-          .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: ready")),
-      images.rucio,
-    );
-    yield* start(
-      "rucio-judge-evaluator",
-      (c) =>
-        c
-          .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "judge-evaluator" })
-          .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: judge-evaluator running")),
-      images.rucio,
     );
 
     const url = (c: StartedTestContainer, port: number) => `http://127.0.0.1:${c.getMappedPort(port)}`;

@@ -15,6 +15,9 @@ DATA=/data
 RC=/etc/gavo.rc
 PIDFILE=/var/gavo/state/web.pid
 PG_VERSION=15
+PG_DATA=/var/lib/postgresql/$PG_VERSION/main
+PG_CONF=/etc/postgresql/$PG_VERSION/main/postgresql.conf
+PG_CTL=/usr/lib/postgresql/$PG_VERSION/bin/pg_ctl
 
 info() { echo "srcnet-dachs: $*"; }
 fail() {
@@ -83,9 +86,19 @@ stop_server() {
 	rm -f "$PIDFILE" "$STATE/server.pid"
 }
 
+# PostgreSQL's cluster 15/main, started the way pg_ctlcluster does it but
+# without its ~2 s of polling.
+pg_start() {
+	runuser -u postgres -- "$PG_CTL" start -w -t 60 -D "$PG_DATA" \
+		-o "-c config_file=$PG_CONF" -l "/var/log/postgresql/postgresql-$PG_VERSION-main.log" >/dev/null
+}
+pg_stop() {
+	runuser -u postgres -- "$PG_CTL" stop -m fast -D "$PG_DATA" >/dev/null 2>&1
+}
+
 stop_all() {
 	stop_server 50
-	pg_ctlcluster "$PG_VERSION" main stop -m fast >/dev/null 2>&1
+	pg_stop
 }
 
 on_term() {
@@ -100,7 +113,7 @@ on_hup() {
 	[ -n "$DACHS_PID" ] || return 0
 	RESTARTING=1
 	info "restarting the server for serverURL $(sed -n 's/^serverURL: //p' "$RC")"
-	stop_server 20
+	stop_server 100
 	start_server
 }
 
@@ -128,21 +141,24 @@ write_rc
 [ -d "$DATA/files" ] || info "no $DATA/files (dataset without payloads): only the catalogue is served"
 
 rm -f "$PIDFILE"
-pg_ctlcluster "$PG_VERSION" main start || fail "PostgreSQL did not start"
+rm -f "$PG_DATA/postmaster.pid"   # left behind if the container was killed
+pg_start || { tail -n 20 "/var/log/postgresql/postgresql-$PG_VERSION-main.log" >&2; fail "PostgreSQL did not start"; }
 T1=$(date +%s.%N)
 
-# The import runs as dachsroot (owner of /var/gavo); the server itself is
-# started as root and drops to the gavo user ([web]user).
-runuser -u dachsroot -- dachs --suppress-log imp srcnet/q >/tmp/srcnet-import.log 2>&1 \
-	|| { cat /tmp/srcnet-import.log >&2; fail "dachs imp srcnet/q"; }
+# The DaCHS server boots (python imports, RD preload) while the dataset is
+# imported; "ready" waits for both.  The import runs as dachsroot (owner of
+# /var/gavo); the server is started as root and drops to the gavo user
+# ([web]user).
+start_server
+runuser -u dachsroot -- dachs --suppress-log imp srcnet/q >/tmp/srcnet-import.log 2>&1 &
+wait_for $! || { cat /tmp/srcnet-import.log >&2; fail "dachs imp srcnet/q"; }
 T2=$(date +%s.%N)
 
-start_server
 python3 /usr/local/lib/srcnet-dachs/ready.py --data "$DATA" \
 	--timeout "${DACHS_READY_TIMEOUT:-120}" --pidfile "$STATE/server.pid" &
 wait_for $! || fail "TAP did not become ready"
 T3=$(date +%s.%N)
-info "$(awk -v a="$T0" -v b="$T1" -v c="$T2" -v d="$T3" 'BEGIN { printf "started in %.1f s (postgres %.1f s, import %.1f s, server %.1f s)", d-a, b-a, c-b, d-c }'); serverURL $SERVER_URL, authority $AUTHORITY"
+info "$(awk -v a="$T0" -v b="$T1" -v c="$T2" -v d="$T3" 'BEGIN { printf "started in %.1f s (postgres %.1f s, import %.1f s, then ready after %.1f s)", d-a, b-a, c-b, d-c }'); serverURL $SERVER_URL, authority $AUTHORITY"
 echo "srcnet-dachs: ready"
 
 while true; do
@@ -157,7 +173,7 @@ while true; do
 		continue   # `wait` interrupted by a signal
 	fi
 	echo "srcnet-dachs: DaCHS server exited unexpectedly (status $rc)" >&2
-	pg_ctlcluster "$PG_VERSION" main stop -m fast >/dev/null 2>&1
+	pg_stop
 	[ "$rc" -eq 0 ] && rc=1
 	exit "$rc"
 done

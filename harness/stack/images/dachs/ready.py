@@ -1,4 +1,4 @@
-"""Readiness check run by the entrypoint: waits until DaCHS on 127.0.0.1:8080
+"""Readiness check run by the entrypoint (and srcnet-dachs-set-url): waits until DaCHS on 127.0.0.1:8080
 answers TAP with as many ivoa.obscore rows as /data/catalogue.csv has, and,
 when the dataset has FITS payloads, the SODA service describes one of them
 (this also makes sure the srcnet/q RD is loaded).  Exit 0 when ready; exit 1
@@ -18,6 +18,8 @@ ap.add_argument("--data", default="/data")
 ap.add_argument("--timeout", type=float, default=120)
 ap.add_argument("--pidfile", default="")
 ap.add_argument("--base", default="http://127.0.0.1:8080")
+ap.add_argument("--expect-url", default="",
+    help="also wait until /tap/capabilities advertises this serverURL")
 args = ap.parse_args()
 
 with open(os.path.join(args.data, "catalogue.csv"), newline="", encoding="utf-8") as f:
@@ -32,7 +34,7 @@ def get(path, **params):
 
 
 def tap(query):
-    text = get("/tap/sync", REQUEST="doQuery", LANG="ADQL", RESPONSEFORMAT="text/csv", QUERY=query)
+    text = get("/tap/sync", REQUEST="doQuery", LANG="ADQL", RESPONSEFORMAT="text/csv;header=present", QUERY=query)
     return text.strip().splitlines()[1:]
 
 
@@ -60,6 +62,8 @@ while time.monotonic() < deadline:
     else:
         gone_since = None
     try:
+        if args.expect_url and (args.expect_url + "/tap").encode() not in get("/tap/capabilities").encode():
+            raise ValueError("capabilities do not show " + args.expect_url + " yet")
         got = int(tap("SELECT COUNT(*) AS n FROM ivoa.obscore")[0])
         if got != expected:
             print(f"srcnet-dachs: FAILED: ivoa.obscore has {got} rows, catalogue.csv {expected}", file=sys.stderr)

@@ -176,11 +176,11 @@
 			<values nullLiteral="-1"/>
 		</column>
 		<column name="t_min" type="double precision" unit="d"
-			ucd="time.start;obs.exposure" xtype="mjd"
+			ucd="time.start;obs.exposure"
 			utype="obscore:Char.TimeAxis.Coverage.Bounds.Limits.StartTime"
 			description="Start time in MJD"/>
 		<column name="t_max" type="double precision" unit="d"
-			ucd="time.end;obs.exposure" xtype="mjd"
+			ucd="time.end;obs.exposure"
 			utype="obscore:Char.TimeAxis.Coverage.Bounds.Limits.StopTime"
 			description="Stop time in MJD"/>
 		<column name="t_exptime" type="double precision" unit="s"
@@ -231,6 +231,7 @@
 			utype="obscore:Provenance.ObsConfig.Instrument.name"
 			description="Name of the instrument used for this observation"/>
 		<column name="proposal_id" type="text" ucd="meta.id;obs.proposal"
+			utype="obscore:Provenance.Proposal.identifier"
 			description="Identifier of the Science Verification proposal
 				(extension)"/>
 		<column name="pi_name" type="text" ucd="meta.id.PI"
@@ -258,6 +259,10 @@
 			preview="NULL"
 			access_url="COALESCE(accref, access_url)"
 			createDIDIndex="True"
+			proposal_id="proposal_id"
+			pi_name="pi_name"
+			product_type="product_type"
+			first_site="first_site"
 			>//obscore#publishObscoreLike</mixin>
 		<index columns="s_ra,s_dec" kind="q3c"/>
 		<index columns="obs_id"/>
