@@ -2,3 +2,8 @@
 export class UsageError extends Error {
   override readonly name: string = "UsageError";
 }
+
+/** The user stopped the command (Ctrl-C) and cleanup has run: exit 130, as a shell expects. */
+export class Interrupted extends Error {
+  override readonly name: string = "Interrupted";
+}

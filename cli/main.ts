@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { toolVersion } from "../records/version.js";
-import { UsageError } from "./errors.js";
+import { Interrupted, UsageError } from "./errors.js";
 import { registerScenario } from "./scenario.js";
 import { registerSim } from "./sim.js";
 import { registerDatasets } from "./datasets.js";
@@ -34,6 +34,10 @@ try {
   if (e instanceof UsageError || (e instanceof Error && e.name === "ScenarioError")) {
     process.stderr.write(`testbed: ${e.message}\n`);
     process.exit(2);
+  }
+  if (e instanceof Interrupted) {
+    process.stderr.write(`testbed: ${e.message}\n`);
+    process.exit(130);
   }
   process.stderr.write(`testbed: ${e instanceof Error ? e.message : String(e)}\n`);
   if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UsageError } from "./errors.js";
+import { Interrupted, UsageError } from "./errors.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -46,20 +46,22 @@ const stackName = (name: string | undefined, scenario: string) => {
 async function runEffect<A>(program: unknown): Promise<A> {
   const { Effect, Fiber, Exit, Cause } = await import("effect");
   const fiber = Effect.runFork(program as import("effect").Effect.Effect<A, { message: string; detail?: string }>);
+  let interrupted = false;
   const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
     process.stderr.write("testbed: interrupted; removing what was started…\n");
     Effect.runFork(Fiber.interrupt(fiber));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // `on`, not `once`, until the end: a library's signal-exit hook re-raises the signal (killing
+  // the process before the finalizers ran) when it finds itself the only listener left.
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const exit = await Effect.runPromise(Fiber.await(fiber));
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   if (Exit.isSuccess(exit)) return exit.value;
-  if (Cause.isInterruptedOnly(exit.cause)) {
-    process.exitCode = 130;
-    throw new Error("interrupted");
-  }
+  if (Cause.isInterruptedOnly(exit.cause)) throw new Interrupted("interrupted; everything started was removed");
   const failure = Cause.failureOption(exit.cause);
   if (failure._tag === "Some") {
     const f = failure.value;

@@ -146,14 +146,16 @@ export function ensureImage(name: ImageName, base: string, log: (line: string) =
 
 /**
  * Every image the stack needs, unless overridden by name. Builds run two at a time: they mostly
- * wait on package downloads.
+ * wait on package downloads. Old tags are left for the user to prune (`docker image prune`).
  */
 export function ensureImages(
   overrides: Partial<Record<ImageName, string>>,
   log: (line: string) => void,
 ): Effect.Effect<{ images: Record<ImageName, string>; built: BuiltImage[] }, DockerError> {
   return Effect.gen(function* () {
-    const wanted = IMAGE_NAMES.filter((n) => overrides[n] === undefined);
+    // Longest builds first (DaCHS, then Rucio), so the two lanes finish together.
+    const order: ImageName[] = ["dachs", "rucio", "postgres", "webdav", "toxiproxy"];
+    const wanted = order.filter((n) => overrides[n] === undefined);
     const base = wanted.length > 0 ? yield* ensureBase(log) : null;
     const built = yield* Effect.forEach(wanted, (n) => ensureImage(n, base!.tag, log), { concurrency: 2 });
     const images = Object.fromEntries(IMAGE_NAMES.map((n) => [n, overrides[n] ?? built.find((b) => b.name === n)!.tag])) as Record<ImageName, string>;

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +12,7 @@ import { RucioClient, rseName } from "../../harness/clients/rucio.js";
 import { tapSync } from "../../harness/clients/tap.js";
 import { request } from "../../harness/clients/http.js";
 import { davGet, davPut } from "../../harness/clients/webdav.js";
-import { stackContainers, stackNetworks } from "../../harness/docker/labels.js";
+import { removeStack, stackContainers, stackNetworks } from "../../harness/docker/labels.js";
 import { inject, restartService, undo } from "../../harness/faults/faults.js";
 import { DEFAULT_OPTIONS } from "../../harness/stack/plan.js";
 import { acquireStack, TEST_SCOPE, type Stack, type UpOptions } from "../../harness/stack/stack.js";
@@ -172,7 +172,7 @@ describe("stack of real services (3 sites of srcnet-0.1)", () => {
     const pubDid = String(cat.getChild("obs_publisher_did")!.get(i));
     const { sodaCutoutUrl } = await import("../../harness/clients/soda.js");
     const r = fov / 8;
-    const res = await run(request("GET", sodaCutoutUrl(stack.state.endpoints.dachs, stack.state.dataset, pubDid, { ra, dec, radiusDeg: r }), { expect: [200] }));
+    const res = await run(request("GET", sodaCutoutUrl(stack.state.endpoints.dachs, pubDid, { ra, dec, radiusDeg: r }), { expect: [200] }));
     const file = join(stateRoot, "cutout.fits");
     writeFileSync(file, res.value);
     const py = spawnSync("/usr/bin/python3", [join(import.meta.dirname, "check_cutout.py"), file, String(ra), String(dec), String(r)], { encoding: "utf8" });
@@ -242,4 +242,109 @@ describe("stack of real services (3 sites of srcnet-0.1)", () => {
     expect(await run(stackContainers(NAME))).toEqual([]);
     expect(await run(stackNetworks(NAME))).toEqual([]);
   });
+});
+
+const dockerCounts = async () => {
+  const { dockerApi } = await import("../../harness/docker/labels.js");
+  const api = dockerApi();
+  return { containers: (await api.listContainers({ all: true })).length, networks: (await api.listNetworks()).length, volumes: ((await api.listVolumes()).Volumes ?? []).length };
+};
+
+describe("stack lifecycle", () => {
+  it("ten up/down cycles leak no container, network or volume", async () => {
+    const before = await dockerCounts();
+    const cycle = { ...opts, name: "it-cycle", sites: ["UKSRC"], datasetRows: 20 };
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      const version = await run(
+        (await import("../../harness/stack/stack.js")).withStack(sc, cycle, (s) => new RucioClient(s.state.endpoints.rucio, s.credentials.rucio).ping()),
+      );
+      times.push((performance.now() - t0) / 1000);
+      expect(version.version).toMatch(/^41\./);
+      expect(await run(stackContainers("it-cycle"))).toEqual([]);
+    }
+    process.stderr.write(`stack: 10 up/down cycles of a 1-site stack: ${times.map((t) => t.toFixed(1)).join(", ")} s\n`);
+    expect(await dockerCounts()).toEqual(before);
+    expect(await run(stackNetworks("it-cycle"))).toEqual([]);
+  }, 20 * 60_000);
+
+  const cli = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string; child: import("node:child_process").ChildProcess }>((resolve) => {
+      const child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "bin", "testbed.mjs"), ...args], {
+        env: { ...process.env, TESTBED_STACK_DIR: stateRoot },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (status) => resolve({ status, stdout, stderr, child }));
+    });
+
+  it("CLI: up twice is idempotent, status lists endpoints and credentials, down removes everything", async () => {
+    const args = ["srcnet-0.1", "--name", "it-cli", "--sites", "UKSRC,CHSRC", "--rows", "20"];
+    try {
+      const first = await cli(["stack", "up", ...args]);
+      expect(first.stderr).not.toMatch(/at .*\.ts:\d+/);
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/stack it-cli up in [\d.]+ s: images [\d.]+ s \((cold build|cached)\), containers [\d.]+ s/);
+      const t0 = performance.now();
+      const second = await cli(["stack", "up", ...args]);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toMatch(/stack it-cli is already up/);
+      process.stderr.write(`stack: second up returned in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      const status = await cli(["stack", "status", "srcnet-0.1", "--name", "it-cli"]);
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(/rucio +http:\/\/127\.0\.0\.1:\d+/);
+      expect(status.stdout).toMatch(/CHSRC +http:\/\/127\.0\.0\.1:\d+ \(WAN: 10\.5 ms/);
+      expect(status.stdout).toMatch(/credentials .*credentials\.json/);
+      expect(status.stdout).not.toMatch(/password|secret/i);
+      // A bad fault target is a usage-level error with a clear message, not a stack trace.
+      const bad = await cli(["stack", "fault", "srcnet-0.1", "site-down", "NOSUCH", "--name", "it-cli"]);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/has no site "NOSUCH"/);
+      const down = await cli(["stack", "down", "srcnet-0.1", "--name", "it-cli"]);
+      expect(down.status).toBe(0);
+      expect(down.stdout).toMatch(/removed \d+ containers and 1 networks/);
+      expect(await run(stackContainers("it-cli"))).toEqual([]);
+      expect(await run(stackNetworks("it-cli"))).toEqual([]);
+    } finally {
+      await run(removeStack("it-cli"));
+    }
+  }, 10 * 60_000);
+
+  it("CLI: bad options exit 2 with the option and what was expected", async () => {
+    const r = await cli(["stack", "up", "srcnet-0.1", "--sites", "UKSRC,NOWHERE"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--sites: scenario srcnet-0.1 has no site "NOWHERE"/);
+    const s = await cli(["stack", "up", "srcnet-0.1", "--bandwidth-scale", "0"]);
+    expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/--bandwidth-scale: expected a number > 0, found "0"/);
+  });
+
+  it("CLI: Ctrl-C during up removes what was already started", async () => {
+    try {
+      const child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "bin", "testbed.mjs"), "stack", "up", "srcnet-0.1", "--name", "it-int", "--sites", "UKSRC", "--rows", "20"], {
+        env: { ...process.env, TESTBED_STACK_DIR: stateRoot },
+      });
+      let stderr = "";
+      const started = new Promise<void>((resolve) =>
+        child.stderr.on("data", (d) => {
+          stderr += d;
+          if (/started /.test(stderr)) resolve();
+        }),
+      );
+      const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      await started;
+      expect((await run(stackContainers("it-int"))).length).toBeGreaterThan(0);
+      child.kill("SIGINT");
+      const code = await closed;
+      expect(code).toBe(130);
+      expect(stderr).toMatch(/interrupted; everything started was removed/);
+      expect(await run(stackContainers("it-int"))).toEqual([]);
+      expect(await run(stackNetworks("it-int"))).toEqual([]);
+    } finally {
+      await run(removeStack("it-int"));
+    }
+  }, 10 * 60_000);
 });
