@@ -1,10 +1,10 @@
 /**
- * Streaming writers for row batches: Arrow IPC file (one record batch per {@link Batch}, written
- * synchronously to a file descriptor, so memory holds one batch at a time), VOTable 1.4
- * TABLEDATA and CSV (text, flushed every MiB). Numbers print with JavaScript's shortest
- * round-trip form, so output bytes depend only on the values.
+ * Streaming writers for row batches: Arrow IPC file (one record batch per {@link Batch}, built
+ * from the batch's arrays without copying where the layout already matches, and written
+ * synchronously, so memory holds one batch at a time), VOTable 1.4 TABLEDATA and CSV (rows
+ * written as bytes). Text formats print numbers with JavaScript's shortest round-trip form, so
+ * output bytes depend only on the values.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
 import {
   Dictionary,
   Field,
@@ -12,6 +12,7 @@ import {
   Int16,
   Int32,
   Int64,
+  Int8,
   makeData,
   RecordBatch,
   RecordBatchFileWriter,
@@ -23,37 +24,28 @@ import {
   vectorFromArray,
   type Vector,
 } from "apache-arrow";
+import { putBytes, putNumber, TextColumn, utf8 } from "./bytes.js";
 import type { ColumnDef } from "./columns.js";
-import type { Batch, ByteColumn, Pooled } from "./generator.js";
+import type { Batch, IndexArray, Pooled } from "./generator.js";
+import { openOutput, type Output, type OutputOptions } from "./output.js";
 
-function writeFully(fd: number, buf: Uint8Array): void {
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-}
+/** Where a column's values are in the batch: numbers (NaN is null), a pooled column, or text. */
+export type Values = Float64Array | Pooled | TextColumn;
+export type Source = (c: ColumnDef, b: Batch) => Values;
 
-/** RecordBatchFileWriter whose bytes go straight to a file descriptor (no in-memory queue). */
-class FdFileWriter extends RecordBatchFileWriter {
-  private readonly buf = new Uint8Array(1 << 20);
-  private used = 0;
-  constructor(private readonly fd: number) {
+const isPooled = (v: Values): v is Pooled => !(v instanceof Float64Array) && !(v instanceof TextColumn);
+
+/** RecordBatchFileWriter whose bytes go to an {@link Output} (no in-memory queue). */
+class OutputFileWriter extends RecordBatchFileWriter {
+  constructor(private readonly out: Output) {
     super();
   }
   protected override _write(chunk: Parameters<RecordBatchFileWriter["_write"]>[0]): this {
     if (this._started && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      if (this.used + bytes.length > this.buf.length) this.flush();
-      if (bytes.length > this.buf.length) writeFully(this.fd, bytes);
-      else {
-        this.buf.set(bytes, this.used);
-        this.used += bytes.length;
-      }
+      this.out.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this._position += chunk.byteLength;
     }
     return this;
-  }
-  flush(): void {
-    if (this.used > 0) writeFully(this.fd, this.buf.subarray(0, this.used));
-    this.used = 0;
   }
 }
 
@@ -72,6 +64,8 @@ function arrowType(c: ColumnDef): DataType {
   }
 }
 
+const isNullable = (c: ColumnDef) => c.nullable === true || c.kind === "double";
+
 export function arrowSchema(columns: ColumnDef[], dictionaries: Map<string, Dictionary> = new Map()): Schema {
   return new Schema(
     columns.map((c) => {
@@ -80,242 +74,422 @@ export function arrowSchema(columns: ColumnDef[], dictionaries: Map<string, Dict
       if (c.ucd) meta.set("ucd", c.ucd);
       if (c.utype) meta.set("utype", c.utype);
       meta.set("description", c.description);
-      return new Field(c.name, dictionaries.get(c.name) ?? arrowType(c), c.nullable === true || c.kind === "double", meta);
+      return new Field(c.name, dictionaries.get(c.name) ?? arrowType(c), isNullable(c), meta);
     }),
   );
 }
 
-/** Column name -> where its values are in the batch. */
-export type Values = Float64Array | (string | null)[] | ByteColumn | Pooled;
-export type Source = (c: ColumnDef) => Values;
+/** Dictionary index type of a batch's index array (as narrow as the pool: most take 1 byte a row, not 4). */
+function indexType(index: IndexArray): Int8 | Int16 | Int32 {
+  return index instanceof Int8Array ? new Int8() : index instanceof Int16Array ? new Int16() : new Int32();
+}
 
-const isBytes = (v: Values): v is ByteColumn => typeof (v as ByteColumn).write === "function";
-const isPooled = (v: Values): v is Pooled => Array.isArray((v as Pooled).pool);
+/** Validity bits of rows [0, n) of numbers (NaN: null) into bits; returns the null count. */
+function numberValidity(f: Float64Array, n: number, bits: Uint8Array): number {
+  let nulls = 0;
+  for (let i = 0; i < n; i++) if (f[i] !== f[i]) nulls++;
+  if (nulls === 0) return 0;
+  bits.fill(0);
+  for (let i = 0; i < n; i++) if (f[i] === f[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return nulls;
+}
 
-/** Row i of a text column as a string (null when absent). */
-export function textAt(v: Values, i: number): string | null {
-  if (isBytes(v)) return v.text(i);
-  if (isPooled(v)) {
-    const k = v.index[i]!;
-    return k === k ? v.pool[k]! : null;
-  }
-  return (v as (string | null)[])[i] ?? null;
+/** One column's conversion from a batch to Arrow Data, with its output arrays allocated once. */
+type ColumnPlan = (b: Batch) => Data;
+
+export interface ArrowSinkOptions {
+  output?: OutputOptions;
+  /**
+   * Whether a number column can hold nulls (NaN) in a batch. Default: all can, so every batch
+   * is scanned; a writer that knows better saves the scan of columns that never do.
+   */
+  mayBeNull?: (c: ColumnDef) => boolean;
 }
 
 export class ArrowSink {
-  private readonly fd: number;
-  private readonly writer: FdFileWriter;
+  private readonly out: Output;
+  private readonly writer: OutputFileWriter;
   private readonly schema: Schema;
+  private readonly type: Struct;
+  private readonly plans: ColumnPlan[];
   private wrote = false;
-  private readonly pools = new Map<string, Vector<Utf8>>();
-  private readonly dictionaries: Map<string, Dictionary>;
 
   constructor(
     path: string,
-    private readonly columns: ColumnDef[],
+    columns: ColumnDef[],
     private readonly source: Source,
+    sample: Batch,
+    opts: ArrowSinkOptions = {},
   ) {
-    this.fd = openSync(path, "wx");
+    const capacity = sample.capacity;
+    this.out = openOutput(path, opts.output ?? {});
+    const mayBeNull = opts.mayBeNull ?? (() => true);
     // Pooled columns become dictionary-encoded strings; the dictionary (the whole pool) is the
     // same object in every batch, so the file holds it once.
     const dictionaries = new Map<string, Dictionary>();
+    const pools = new Map<string, Vector<Utf8>>();
     columns.forEach((c, k) => {
-      const v = source(c);
+      const v = source(c, sample);
       if (isPooled(v)) {
-        dictionaries.set(c.name, new Dictionary(new Utf8(), new Int32(), k));
-        this.pools.set(c.name, vectorFromArray(v.pool, new Utf8()));
+        dictionaries.set(c.name, new Dictionary(new Utf8(), indexType(v.index), k));
+        pools.set(c.name, vectorFromArray(v.pool, new Utf8()));
       }
     });
     this.schema = arrowSchema(columns, dictionaries);
-    this.dictionaries = dictionaries;
-    this.writer = new FdFileWriter(this.fd);
+    this.type = new Struct(this.schema.fields);
+    this.plans = columns.map((c) => {
+      const d = dictionaries.get(c.name);
+      return d ? this.pooledPlan(c, d, pools.get(c.name)!, capacity) : this.plan(c, capacity, isNullable(c) && mayBeNull(c));
+    });
+    this.writer = new OutputFileWriter(this.out);
   }
 
   write(batch: Batch): void {
     const n = batch.n;
-    const children = this.columns.map((c) => this.column(c, this.source(c), n));
-    this.writer.write(new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children })));
+    const children = this.plans.map((p) => p(batch));
+    this.writer.write(new RecordBatch(this.schema, makeData({ type: this.type, length: n, nullCount: 0, children })));
     this.wrote = true;
   }
 
   close(emptyBatch: Batch): void {
     if (!this.wrote) this.write(emptyBatch);
     this.writer.finish();
-    this.writer.flush();
-    closeSync(this.fd);
+    this.out.close();
   }
 
-  private column(c: ColumnDef, v: Values, n: number): Data {
-    const nullable = c.nullable === true || c.kind === "double";
-    if (isPooled(v)) {
-      const idx = new Int32Array(n);
+  abort(): void {
+    this.out.abort();
+  }
+
+  private pooledPlan(c: ColumnDef, type: Dictionary, dictionary: Vector<Utf8>, capacity: number): ColumnPlan {
+    const idx = new type.indices.ArrayType(capacity) as IndexArray;
+    const bits = new Uint8Array((capacity + 7) >> 3);
+    const nullable = isNullable(c);
+    return (b) => {
+      const n = b.n;
+      const index = (this.source(c, b) as Pooled).index;
       let nulls = 0;
-      const bitmap = new Uint8Array((n + 7) >> 3);
+      if (nullable) for (let i = 0; i < n; i++) if (index[i]! < 0) nulls++;
+      // Without nulls the batch's own index array is the Arrow data; with them, nulls store 0.
+      if (nulls === 0) return makeData({ type, length: n, data: index.subarray(0, n), nullCount: 0, nullBitmap: null, dictionary });
+      bits.fill(0);
       for (let i = 0; i < n; i++) {
-        const k = v.index[i]!;
-        if (k === k) {
+        const k = index[i]!;
+        if (k >= 0) {
           idx[i] = k;
-          bitmap[i >> 3]! |= 1 << (i & 7);
-        } else nulls++;
+          bits[i >> 3]! |= 1 << (i & 7);
+        } else idx[i] = 0;
       }
-      return makeData({ type: this.dictionaries.get(c.name)!, length: n, data: idx, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, dictionary: this.pools.get(c.name)! });
-    }
-    if (isBytes(v)) {
-      const offsets = new Int32Array(n + 1);
-      const buf = new Uint8Array(n * v.maxBytes);
-      let pos = 0;
-      for (let i = 0; i < n; i++) offsets[i + 1] = pos = v.write(i, buf, pos);
-      return makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data: buf.slice(0, pos), nullCount: 0, nullBitmap: null });
-    }
-    if (c.kind === "char") {
-      const strs = v as (string | null)[];
-      const offsets = new Int32Array(n + 1);
-      const bitmap = new Uint8Array((n + 7) >> 3);
-      let nulls = 0;
-      let chars = 0;
-      const parts = new Array<string>(n);
-      for (let i = 0; i < n; i++) {
-        const s = strs[i];
-        if (s === null || s === undefined) {
-          nulls++;
-          parts[i] = "";
-        } else {
-          bitmap[i >> 3]! |= 1 << (i & 7);
-          parts[i] = s;
-          chars += s.length;
-        }
-        offsets[i + 1] = chars;
-      }
-      // One encode for the whole column; offsets from string lengths hold when every character is ASCII.
-      let data: Uint8Array = Buffer.from(parts.join(""), "utf8");
-      if (data.length !== chars) {
-        let pos = 0;
-        const enc = new TextEncoder();
-        const pieces: Uint8Array[] = [];
-        for (let i = 0; i < n; i++) {
-          const b = enc.encode(parts[i]!);
-          pieces.push(b);
-          pos += b.length;
-          offsets[i + 1] = pos;
-        }
-        data = new Uint8Array(pos);
-        pos = 0;
-        for (const b of pieces) {
-          data.set(b, pos);
-          pos += b.length;
-        }
-      }
-      return makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null });
-    }
-    const f = v as Float64Array;
-    let nulls = 0;
-    let bitmap: Uint8Array | null = null;
-    if (nullable) {
-      bitmap = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) {
-        if (Number.isNaN(f[i]!)) nulls++;
-        else bitmap[i >> 3]! |= 1 << (i & 7);
-      }
-      if (nulls === 0) bitmap = null;
-    }
+      return makeData({ type, length: n, data: idx.subarray(0, n), nullCount: nulls, nullBitmap: bits.subarray(0, (n + 7) >> 3), dictionary });
+    };
+  }
+
+  /** `nullable`: whether this column's values can be null in a batch (else it is not scanned). */
+  private plan(c: ColumnDef, capacity: number, nullable: boolean): ColumnPlan {
+    const bits = new Uint8Array((capacity + 7) >> 3);
+    const bitmap = (nulls: number, n: number) => (nulls > 0 ? bits.subarray(0, (n + 7) >> 3) : null);
     switch (c.kind) {
-      case "double":
-        return makeData({ type: new Float64(), length: n, data: f.slice(0, n), nullCount: nulls, nullBitmap: bitmap });
+      case "char": {
+        const type = new Utf8();
+        return (b) => {
+          const n = b.n;
+          const t = this.source(c, b) as TextColumn;
+          const nulls = t.nulls;
+          const nullBitmap = nulls > 0 ? t.validity.subarray(0, (n + 7) >> 3) : null;
+          return makeData({ type, length: n, valueOffsets: t.offsets.subarray(0, n + 1), data: t.data.subarray(0, t.offsets[n]!), nullCount: nulls, nullBitmap });
+        };
+      }
+      case "double": {
+        const type = new Float64();
+        return (b) => {
+          const n = b.n;
+          const f = this.source(c, b) as Float64Array;
+          const nulls = nullable ? numberValidity(f, n, bits) : 0;
+          return makeData({ type, length: n, data: f.subarray(0, n), nullCount: nulls, nullBitmap: bitmap(nulls, n) });
+        };
+      }
       case "long": {
-        const out = new BigInt64Array(n);
+        const type = new Int64();
+        const out = new BigInt64Array(capacity);
         const words = new Int32Array(out.buffer);
-        for (let i = 0; i < n; i++) {
-          const x = Number.isNaN(f[i]!) ? 0 : f[i]!;
-          words[2 * i] = x % 4294967296 | 0; // little-endian words, x >= 0
-          words[2 * i + 1] = Math.floor(x / 4294967296) | 0;
-        }
-        return makeData({ type: new Int64(), length: n, data: out, nullCount: nulls, nullBitmap: bitmap });
+        return (b) => {
+          const n = b.n;
+          const f = this.source(c, b) as Float64Array;
+          const nulls = nullable ? numberValidity(f, n, bits) : 0;
+          for (let i = 0; i < n; i++) {
+            const x = f[i]!;
+            if (x === x) {
+              // little-endian words of an integer |x| < 2^53 (two's complement when negative)
+              const hi = Math.floor(x / 4294967296);
+              words[2 * i] = x - hi * 4294967296;
+              words[2 * i + 1] = hi;
+            } else {
+              words[2 * i] = 0; // null stores 0
+              words[2 * i + 1] = 0;
+            }
+          }
+          return makeData({ type, length: n, data: out.subarray(0, n), nullCount: nulls, nullBitmap: bitmap(nulls, n) });
+        };
       }
       case "int":
       case "short": {
-        const out = c.kind === "int" ? new Int32Array(n) : new Int16Array(n);
-        for (let i = 0; i < n; i++) {
-          const x = f[i]!;
-          out[i] = x === x ? x : 0; // NaN (null) stores 0
-        }
-        return c.kind === "int"
-          ? makeData({ type: new Int32(), length: n, data: out as Int32Array, nullCount: nulls, nullBitmap: bitmap })
-          : makeData({ type: new Int16(), length: n, data: out as Int16Array, nullCount: nulls, nullBitmap: bitmap });
+        const type = c.kind === "int" ? new Int32() : new Int16();
+        const out = c.kind === "int" ? new Int32Array(capacity) : new Int16Array(capacity);
+        return (b) => {
+          const n = b.n;
+          const f = this.source(c, b) as Float64Array;
+          const nulls = nullable ? numberValidity(f, n, bits) : 0;
+          for (let i = 0; i < n; i++) {
+            const x = f[i]!;
+            out[i] = x === x ? x : 0; // null stores 0
+          }
+          return makeData({ type, length: n, data: out.subarray(0, n), nullCount: nulls, nullBitmap: bitmap(nulls, n) } as never);
+        };
       }
     }
   }
 }
 
-/** Text output flushed in ~1 MiB pieces. */
-export class TextSink {
-  private readonly fd: number;
-  private buf = "";
-  constructor(path: string) {
-    this.fd = openSync(path, "wx");
+export const xml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[ch]!);
+const decoder = new TextDecoder();
+const csvQuoted = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** How one text format spells a row: cell delimiters, escaping, nulls. */
+interface RowFormat {
+  rowStart: Uint8Array;
+  rowEnd: Uint8Array;
+  /** Before a cell (after the first one for CSV). */
+  cellStart: Uint8Array;
+  cellEnd: Uint8Array;
+  firstCellStart: Uint8Array;
+  /** A whole null cell, delimiters included (after the first). */
+  nullCell: Uint8Array;
+  firstNullCell: Uint8Array;
+  /** Escaped form of a string value. */
+  escape: (s: string) => string;
+  /** Bytes that need {@link escape} when they appear in a value. */
+  special: Uint8Array;
+}
+
+const VOT_ROW: RowFormat = {
+  rowStart: utf8("     <TR>"),
+  rowEnd: utf8("</TR>\n"),
+  cellStart: utf8("<TD>"),
+  cellEnd: utf8("</TD>"),
+  firstCellStart: utf8("<TD>"),
+  nullCell: utf8("<TD/>"),
+  firstNullCell: utf8("<TD/>"),
+  escape: xml,
+  special: utf8(`&<>"'`),
+};
+
+const CSV_ROW: RowFormat = {
+  rowStart: new Uint8Array(0),
+  rowEnd: utf8("\n"),
+  cellStart: utf8(","),
+  cellEnd: new Uint8Array(0),
+  firstCellStart: new Uint8Array(0),
+  nullCell: utf8(","),
+  firstNullCell: new Uint8Array(0),
+  escape: csvQuoted,
+  special: utf8('",\r\n'),
+};
+
+/**
+ * The numbers of a batch as text (String(x) forms, see putNumber), made once per batch for both
+ * text formats: formatting doubles is most of a text row's cost. Call clear() between batches.
+ */
+export class NumberText {
+  private readonly columns = new Map<Float64Array, TextColumn>();
+  private readonly fresh = new Set<Float64Array>();
+
+  get(f: Float64Array, n: number): TextColumn {
+    let col = this.columns.get(f);
+    if (col === undefined) {
+      col = new TextColumn(f.length, 24);
+      this.columns.set(f, col);
+    }
+    if (!this.fresh.has(f)) {
+      col.reset();
+      const offsets = col.offsets;
+      const valid = col.validity;
+      let out = col.data;
+      let pos = 0;
+      offsets[0] = 0;
+      for (let i = 0; i < n; i++) {
+        if (pos + 32 > out.length) out = col.reserve(pos, 32 + (n - i) * 24);
+        const x = f[i]!;
+        if (x === x) {
+          pos = putNumber(x, out, pos);
+          if (col.nulls > 0) valid[i >> 3]! |= 1 << (i & 7);
+        } else if (col.nulls++ === 0) {
+          // First null: validity bits for the rows before it.
+          valid.fill(0);
+          for (let k = 0; k < i; k++) valid[k >> 3]! |= 1 << (k & 7);
+        }
+        offsets[i + 1] = pos;
+      }
+      col.n = n;
+      this.fresh.add(f);
+    }
+    return col;
   }
-  write(s: string): void {
-    this.buf += s;
-    if (this.buf.length > 1 << 20) this.flush();
-  }
-  private flush(): void {
-    writeFully(this.fd, Buffer.from(this.buf, "utf8"));
-    this.buf = "";
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
+
+  clear(): void {
+    this.fresh.clear();
   }
 }
 
-const num = (x: number) => (Number.isNaN(x) ? "" : String(x));
+/** Rows as text, written as bytes into a buffer flushed to the file in ~1 MiB pieces. */
+class RowWriter {
+  private readonly out: Output;
+  private buf = new Uint8Array(2 << 20);
+  private pos = 0;
+  private readonly isSpecial = new Uint8Array(256);
+  /** Per pooled column: every pool entry escaped, as bytes. */
+  private readonly rendered = new Map<ColumnDef, Uint8Array[]>();
 
-const CSV_SPECIAL = /[",\r\n]/;
-const csvText = (s: string | null) => (s === null ? "" : CSV_SPECIAL.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
-const XML_SPECIAL = /[&<>"']/;
-const XML_MAP: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
-export const xml = (s: string) => (XML_SPECIAL.test(s) ? s.replace(/[&<>"']/g, (ch) => XML_MAP[ch]!) : s);
-
-export class CsvSink {
-  private readonly out: TextSink;
   constructor(
     path: string,
+    header: string,
     private readonly columns: ColumnDef[],
     private readonly source: Source,
+    private readonly format: RowFormat,
+    sample: Batch,
+    private readonly numbers: NumberText,
+    output: OutputOptions,
   ) {
-    this.out = new TextSink(path);
-    this.out.write(columns.map((c) => c.name).join(",") + "\n");
+    this.out = openOutput(path, output);
+    this.out.write(utf8(header));
+    for (const b of format.special) this.isSpecial[b] = 1;
+    for (const c of columns) {
+      const v = source(c, sample);
+      if (isPooled(v)) this.rendered.set(c, v.pool.map((s) => utf8(format.escape(s))));
+    }
+  }
+
+  /** The buffer with room for `bytes` more (flushing or growing it). */
+  private room(bytes: number): Uint8Array {
+    if (this.pos + bytes > this.buf.length) {
+      this.flush();
+      if (bytes > this.buf.length) this.buf = new Uint8Array(2 * bytes);
+    }
+    return this.buf;
+  }
+
+  private flush(): void {
+    this.out.write(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+  }
+
+  write(batch: Batch): void {
+    const fmt = this.format;
+    const n = batch.n;
+    // Every cell is a pooled value (pre-rendered) or text; numbers as text need no escaping.
+    const cols = this.columns.map((c) => {
+      const v = this.source(c, batch);
+      const pool = this.rendered.get(c) ?? null;
+      const text = pool !== null ? null : v instanceof TextColumn ? v : this.numbers.get(v as Float64Array, n);
+      return { index: pool !== null ? (v as Pooled).index : null, pool, text, escape: v instanceof TextColumn && !v.plain };
+    });
+    for (let i = 0; i < n; i++) {
+      let out = this.room(256);
+      let pos = putBytes(fmt.rowStart, out, this.pos);
+      for (let k = 0; k < cols.length; k++) {
+        const { index, pool, text, escape } = cols[k]!;
+        let value: Uint8Array | null = null;
+        let present = false;
+        if (pool !== null) {
+          const j = index![i]!;
+          if (j >= 0) {
+            value = pool[j]!;
+            present = true;
+          }
+        } else present = text!.nulls === 0 || (text!.validity[i >> 3]! & (1 << (i & 7))) !== 0;
+        if (!present) {
+          if (pos + 16 > out.length) {
+            this.pos = pos;
+            out = this.room(256);
+            pos = this.pos;
+          }
+          pos = putBytes(k === 0 ? fmt.firstNullCell : fmt.nullCell, out, pos);
+          continue;
+        }
+        const bytes = value !== null ? value.length : 6 * (text!.offsets[i + 1]! - text!.offsets[i]!);
+        if (pos + bytes + 32 > out.length) {
+          this.pos = pos;
+          out = this.room(bytes + 256);
+          pos = this.pos;
+        }
+        pos = putBytes(k === 0 ? fmt.firstCellStart : fmt.cellStart, out, pos);
+        if (value !== null) pos = putBytes(value, out, pos);
+        else if (escape) pos = this.putText(text!, text!.offsets[i]!, text!.offsets[i + 1]!, out, pos);
+        else for (let a = text!.offsets[i]!, e = text!.offsets[i + 1]!; a < e; a++) out[pos++] = text!.data[a]!;
+        pos = putBytes(fmt.cellEnd, out, pos);
+      }
+      this.pos = putBytes(fmt.rowEnd, out, pos);
+    }
+  }
+
+  /** A text value's bytes, escaped when it holds a special character. */
+  private putText(t: TextColumn, a: number, e: number, out: Uint8Array, pos: number): number {
+    const src = t.data;
+    const special = this.isSpecial;
+    const start = pos;
+    for (let j = a; j < e; j++) {
+      const ch = src[j]!;
+      if (special[ch] === 1) {
+        const escaped = utf8(this.format.escape(decoder.decode(src.subarray(a, e))));
+        return putBytes(escaped, out, start);
+      }
+      out[pos++] = ch;
+    }
+    return pos;
+  }
+
+  close(trailer: string): void {
+    if (trailer !== "") {
+      const t = utf8(trailer);
+      this.pos = putBytes(t, this.room(t.length), this.pos);
+    }
+    this.flush();
+    this.out.close();
+  }
+
+  abort(): void {
+    this.out.abort();
+  }
+}
+
+export class CsvSink {
+  private readonly rows: RowWriter;
+  constructor(path: string, columns: ColumnDef[], source: Source, sample: Batch, numbers: NumberText = new NumberText(), output: OutputOptions = {}) {
+    this.rows = new RowWriter(path, columns.map((c) => c.name).join(",") + "\n", columns, source, CSV_ROW, sample, numbers, output);
   }
   write(batch: Batch): void {
-    const cols = this.columns.map((c) => ({ char: c.kind === "char", v: this.source(c) }));
-    let text = "";
-    for (let i = 0; i < batch.n; i++) {
-      let line = "";
-      for (let k = 0; k < cols.length; k++) {
-        const c = cols[k]!;
-        if (k > 0) line += ",";
-        line += c.char ? csvText(textAt(c.v, i)) : num((c.v as Float64Array)[i]!);
-      }
-      text += line + "\n";
-    }
-    this.out.write(text);
+    this.rows.write(batch);
   }
   close(): void {
-    this.out.close();
+    this.rows.close("");
+  }
+  abort(): void {
+    this.rows.abort();
   }
 }
 
 const VOT_TYPE: Record<ColumnDef["kind"], string> = { double: "double", long: "long", int: "int", short: "short", char: "char" };
 
 export class VoTableSink {
-  private readonly out: TextSink;
+  private readonly rows: RowWriter;
   constructor(
     path: string,
-    private readonly columns: ColumnDef[],
-    private readonly source: Source,
+    columns: ColumnDef[],
+    source: Source,
     info: { tableName: string; description: string; params: [string, string][] },
+    sample: Batch,
+    numbers: NumberText = new NumberText(),
+    output: OutputOptions = {},
   ) {
-    this.out = new TextSink(path);
     const fields = columns
       .map((c) => {
         const attrs = [
@@ -330,37 +504,24 @@ export class VoTableSink {
       })
       .join("");
     const infos = info.params.map(([k, v]) => `  <INFO name="${xml(k)}" value="${xml(v)}"/>\n`).join("");
-    this.out.write(
+    const header =
       `<?xml version="1.0" encoding="UTF-8"?>\n` +
-        `<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/v1.3">\n` +
-        ` <RESOURCE type="results">\n` +
-        infos +
-        `  <TABLE name="${xml(info.tableName)}" utype="ivo://ivoa.net/std/ObsCore#core-1.1">\n` +
-        `   <DESCRIPTION>${xml(info.description)}</DESCRIPTION>\n` +
-        fields +
-        `   <DATA>\n    <TABLEDATA>\n`,
-    );
+      `<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/v1.3">\n` +
+      ` <RESOURCE type="results">\n` +
+      infos +
+      `  <TABLE name="${xml(info.tableName)}" utype="ivo://ivoa.net/std/ObsCore#core-1.1">\n` +
+      `   <DESCRIPTION>${xml(info.description)}</DESCRIPTION>\n` +
+      fields +
+      `   <DATA>\n    <TABLEDATA>\n`;
+    this.rows = new RowWriter(path, header, columns, source, VOT_ROW, sample, numbers, output);
   }
   write(batch: Batch): void {
-    const cols = this.columns.map((c) => ({ char: c.kind === "char", v: this.source(c) }));
-    let text = "";
-    for (let i = 0; i < batch.n; i++) {
-      let line = "     <TR>";
-      for (const c of cols) {
-        if (c.char) {
-          const s = textAt(c.v, i);
-          line += s === null ? "<TD/>" : `<TD>${xml(s)}</TD>`;
-        } else {
-          const x = (c.v as Float64Array)[i]!;
-          line += Number.isNaN(x) ? "<TD/>" : `<TD>${x}</TD>`;
-        }
-      }
-      text += line + "</TR>\n";
-    }
-    this.out.write(text);
+    this.rows.write(batch);
   }
   close(): void {
-    this.out.write(`    </TABLEDATA>\n   </DATA>\n  </TABLE>\n </RESOURCE>\n</VOTABLE>\n`);
-    this.out.close();
+    this.rows.close(`    </TABLEDATA>\n   </DATA>\n  </TABLE>\n </RESOURCE>\n</VOTABLE>\n`);
+  }
+  abort(): void {
+    this.rows.abort();
   }
 }

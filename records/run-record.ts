@@ -122,6 +122,11 @@ export class RunRecord {
   /** Writes `<name>.arrow` (Arrow IPC file format). */
   writeTable(name: string, table: Table): void {
     writeAtomically(join(this.dir, `${name}.arrow`), tableToIPC(table, "file"));
+    this.addTable(name);
+  }
+
+  /** Records a table the caller wrote itself as `<name>.arrow` (streamed a batch at a time). */
+  addTable(name: string): void {
     if (!this.provenance.tables.includes(name)) this.provenance.tables.push(name);
     this.flush();
   }

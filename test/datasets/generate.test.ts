@@ -45,6 +45,7 @@ describe("dataset files", () => {
     const run = JSON.parse(readFileSync(join(a, "run.json"), "utf8"));
     expect(run.kind).toBe("dataset");
     expect(run.status).toBe("complete");
+    expect(run.tables).toEqual(["catalogue", "manifest"]);
     expect(readdirSync(tmp).filter((f) => f.includes(".partial-"))).toEqual([]);
   });
 

@@ -1,0 +1,147 @@
+/**
+ * Where filled batches come from: this thread (the generator fills one batch, which is then
+ * written), or a fill thread that runs the same generator, in the same order, into batches in
+ * shared memory while this thread builds text and writes the previous batch. Numbers come from
+ * one generator either way, so the output is byte-identical; the thread only overlaps work.
+ */
+import { Worker } from "node:worker_threads";
+import type { Scenario } from "../scenarios/types.js";
+import { TextColumn } from "./bytes.js";
+import { Batch, CatalogueGenerator, type SharedText, type TextName } from "./generator.js";
+import type { TelescopeNames } from "./names.js";
+import { TextBuilder } from "./text-columns.js";
+
+export interface BatchSource {
+  /** The next filled batch, or null when the rows are done. */
+  next(): Batch | null;
+  /** Hands a batch back once written (before the next call to next()). */
+  release(b: Batch): void;
+  close(): void;
+}
+
+/** Fills one batch in this thread, with the text columns `text`. */
+export class LocalBatches implements BatchSource {
+  readonly batch: Batch;
+  private readonly texts: TextBuilder;
+  constructor(
+    private readonly gen: CatalogueGenerator,
+    capacity: number,
+    private readonly text: ReadonlySet<TextName>,
+  ) {
+    this.batch = new Batch(capacity, gen.pools);
+    this.texts = new TextBuilder(gen);
+  }
+  next(): Batch | null {
+    if (this.gen.fill(this.batch) === 0) return null;
+    this.texts.build(this.batch, this.text);
+    return this.batch;
+  }
+  release(): void {}
+  close(): void {}
+}
+
+// Shared control words: per slot its state, then per slot its row count.
+export const SLOTS = 3;
+export const EMPTY = 0;
+export const FULL = 1;
+export const END = 2;
+export const FAILED = 3;
+export const ERROR_BYTES = 4096;
+/** How long to wait for the fill thread before giving up on it. */
+const STALL_MS = 300_000;
+
+/**
+ * A fill thread left running between runs: starting one (its TypeScript loader and modules)
+ * takes a second or more, so a process that generates several datasets pays it once. It waits
+ * for jobs as messages; unref'd, it never keeps the process alive.
+ */
+let parked: Worker | null = null;
+
+function fillWorker(): Worker {
+  const w = parked ?? new Worker(new URL("./fill-worker.mjs", import.meta.url));
+  parked = null;
+  w.unref();
+  return w;
+}
+
+export interface FillWorkerData {
+  scenario: Scenario;
+  names: TelescopeNames[];
+  maxRows: number | null;
+  capacity: number;
+  slots: SharedArrayBuffer[];
+  /** Per slot, the text columns the fill thread builds. */
+  text: SharedText[];
+  control: SharedArrayBuffer;
+  error: SharedArrayBuffer;
+}
+
+/**
+ * Batches filled by a worker thread (see fill-worker-main.ts), SLOTS at a time. The thread also
+ * builds the text columns made from the rows' numbers (`text`); the caller builds the rest.
+ */
+export class FillThread implements BatchSource {
+  private readonly batches: Batch[];
+  private readonly shared: TextColumn[][];
+  private readonly ctl: Int32Array;
+  private readonly error: Uint8Array;
+  private readonly worker: Worker;
+  private k = 0;
+
+  /** `gen`: a generator of the same scenario in this thread, for the pools (its fill() is not used). */
+  constructor(scenario: Scenario, names: TelescopeNames[], gen: CatalogueGenerator, maxRows: number | null, capacity: number, text: ReadonlySet<TextName>) {
+    const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(Batch.sharedBytes(capacity, gen.pools)));
+    const maxBytes = new TextBuilder(gen).maxBytes() as Partial<Record<TextName, number>>;
+    const sharedText: SharedText[] = slots.map(() =>
+      Object.fromEntries([...text].map((c) => [c, { ...TextColumn.sharedMemory(capacity, maxBytes[c]!), bytesPerRow: maxBytes[c]! }])),
+    );
+    const control = new SharedArrayBuffer(8 * SLOTS);
+    const error = new SharedArrayBuffer(ERROR_BYTES);
+    this.batches = slots.map((shared, s) => new Batch(capacity, gen.pools, { shared, sharedText: sharedText[s]! }));
+    this.shared = this.batches.map((b) => [...text].map((c) => b.t[c]));
+    this.ctl = new Int32Array(control);
+    this.error = new Uint8Array(error);
+    const workerData: FillWorkerData = { scenario, names, maxRows, capacity, slots, text: sharedText, control, error };
+    this.worker = fillWorker();
+    this.worker.postMessage(workerData);
+  }
+
+  next(): Batch | null {
+    const s = this.k % SLOTS;
+    let waited = 0;
+    for (;;) {
+      const state = Atomics.load(this.ctl, s);
+      if (state === FULL) break;
+      if (state === END) return null;
+      if (state === FAILED) {
+        const end = this.error.indexOf(0);
+        throw new Error(`fill thread: ${new TextDecoder().decode(this.error.subarray(0, end < 0 ? this.error.length : end))}`);
+      }
+      if (Atomics.wait(this.ctl, s, state, 1000) === "timed-out" && (waited += 1000) >= STALL_MS) {
+        throw new Error(`fill thread: no batch after ${STALL_MS / 1000} s`);
+      }
+    }
+    const b = this.batches[s]!;
+    b.n = this.ctl[SLOTS + s]!;
+    for (const col of this.shared[s]!) {
+      col.n = b.n;
+      col.nulls = 0;
+    }
+    return b;
+  }
+
+  release(b: Batch): void {
+    const s = this.k % SLOTS;
+    if (this.batches[s] !== b) throw new Error("batches must be released in order");
+    this.k++;
+    Atomics.store(this.ctl, s, EMPTY);
+    Atomics.notify(this.ctl, s);
+  }
+
+  /** Parks the thread for the next run if it finished its rows, or stops it. */
+  close(): void {
+    const finished = [...Array(SLOTS).keys()].some((s) => Atomics.load(this.ctl, s) === END);
+    if (finished && parked === null) parked = this.worker;
+    else void this.worker.terminate();
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Text as bytes: a batch's text column laid out as Arrow wants it (UTF-8 values, Int32
+ * offsets, validity bits), and number formatting straight into byte arrays. Building a
+ * JavaScript string per row and encoding it was most of the cost of a catalogue row.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** UTF-8 bytes of a string. */
+export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+
+/**
+ * Extra bytes kept past the end of every text buffer: word-wide writes (4 bytes through a
+ * DataView, three times faster than byte loops) may spill up to 3 bytes past a value, which the
+ * next value overwrites and which never reach a file (the column ends at its last offset).
+ */
+export const SLACK = 8;
+
+/** A batch's text column: values of row i are data[offsets[i] .. offsets[i + 1]). */
+export class TextColumn {
+  data: Uint8Array;
+  /** A DataView of `data`, for word-wide copies. */
+  view: DataView;
+  readonly offsets: Int32Array;
+  /** Validity bits (LSB first, as Arrow); meaningful only when nulls > 0. */
+  readonly validity: Uint8Array;
+  nulls = 0;
+  /** Rows in the column (builders set it; {@link append} counts). */
+  n = 0;
+  /** Values never hold a character that XML or CSV must escape (set by the column's builder). */
+  plain = false;
+
+  /**
+   * `shared`: memory from {@link TextColumn.sharedMemory}, so that another thread can build the
+   * column (it then holds at most `bytesPerRow` a row and cannot grow).
+   */
+  constructor(
+    readonly capacity: number,
+    bytesPerRow = 32,
+    private readonly shared: { data: SharedArrayBuffer; offsets: SharedArrayBuffer } | null = null,
+  ) {
+    this.data = shared ? new Uint8Array(shared.data) : new Uint8Array(Math.max(64, capacity * bytesPerRow) + SLACK);
+    this.view = new DataView(this.data.buffer);
+    this.offsets = shared ? new Int32Array(shared.offsets) : new Int32Array(capacity + 1);
+    this.validity = new Uint8Array((capacity + 7) >> 3);
+  }
+
+  static sharedMemory(capacity: number, bytesPerRow: number): { data: SharedArrayBuffer; offsets: SharedArrayBuffer } {
+    return { data: new SharedArrayBuffer(capacity * bytesPerRow + SLACK), offsets: new SharedArrayBuffer(4 * (capacity + 1)) };
+  }
+
+  /** Starts a batch: no rows, no nulls. */
+  reset(): void {
+    this.n = 0;
+    this.nulls = 0;
+  }
+
+  /** The data array with room for `bytes` more bytes after `pos`, plus slack (grown by doubling, contents kept). */
+  reserve(pos: number, bytes: number): Uint8Array {
+    if (pos + bytes + SLACK > this.data.length) {
+      if (this.shared) throw new Error(`shared text column holds ${this.data.length} bytes, ${pos + bytes + SLACK} needed`);
+      const grown = new Uint8Array(Math.max(2 * this.data.length, pos + bytes + SLACK));
+      grown.set(this.data.subarray(0, pos));
+      this.data = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    return this.data;
+  }
+
+  /** Appends a value given as bytes. */
+  append(bytes: Uint8Array): void {
+    const i = this.n++;
+    const pos = this.offsets[i]!;
+    this.reserve(pos, bytes.length).set(bytes, pos);
+    this.offsets[i + 1] = pos + bytes.length;
+    if (this.nulls > 0) this.validity[i >> 3]! |= 1 << (i & 7);
+  }
+
+  /** Appends a value given as a string. */
+  appendString(s: string): void {
+    this.append(utf8(s));
+  }
+
+  /** Makes rows [0, n) all null. */
+  allNull(n: number): void {
+    this.n = n;
+    this.nulls = n;
+    this.offsets.fill(0, 0, n + 1);
+    this.validity.fill(0);
+  }
+
+  /** Row i as a string (null when absent). */
+  text(i: number): string | null {
+    if (this.nulls > 0 && (this.validity[i >> 3]! & (1 << (i & 7))) === 0) return null;
+    return decoder.decode(this.data.subarray(this.offsets[i]!, this.offsets[i + 1]!));
+  }
+}
+
+/**
+ * A constant as little-endian 32-bit words (zero-padded), to be written with {@link putWords}.
+ */
+export class Words {
+  readonly words: Int32Array;
+  readonly length: number;
+  constructor(readonly bytes: Uint8Array) {
+    this.length = bytes.length;
+    const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+    padded.set(bytes);
+    const view = new DataView(padded.buffer);
+    this.words = Int32Array.from({ length: padded.length / 4 }, (_, k) => view.getInt32(4 * k, true));
+  }
+}
+
+/** Writes a constant at pos through a DataView of the output; may spill up to 3 bytes (see {@link SLACK}). */
+export function putWords(w: Words, view: DataView, pos: number): number {
+  const words = w.words;
+  for (let k = 0; k < words.length; k++) view.setInt32(pos + 4 * k, words[k]!, true);
+  return pos + w.length;
+}
+
+/** Copies src[from, to) to pos, a word at a time; may read and spill up to 3 bytes past either end. */
+export function copyWords(src: DataView, from: number, to: number, view: DataView, pos: number): number {
+  for (let a = from, p = pos; a < to; a += 4, p += 4) view.setInt32(p, src.getInt32(a, true), true);
+  return pos + (to - from);
+}
+
+/** Copies src into out at pos; returns the new position. Short copies by hand: set() costs a call. */
+export function putBytes(src: Uint8Array, out: Uint8Array, pos: number): number {
+  const n = src.length;
+  if (n > 32) out.set(src, pos);
+  else for (let k = 0; k < n; k++) out[pos + k] = src[k]!;
+  return pos + n;
+}
+
+/** "00".."99" as ASCII pairs: two digits per division. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : ((i >> 1) / 10) | 0));
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * v (an integer in [0, 10^width), width <= 9) as exactly `width` digits, zero-padded. Int32
+ * arithmetic only: `%` or division on a double is a C call in V8, and was most of the cost.
+ */
+export function putPadded(v: number, width: number, out: Uint8Array, pos: number): number {
+  let k = pos + width;
+  let w = width;
+  let x = v | 0;
+  while (w >= 2) {
+    const q = (x / 100) | 0;
+    const r = (x - q * 100) << 1;
+    out[--k] = PAIRS[r + 1]!;
+    out[--k] = PAIRS[r]!;
+    x = q;
+    w -= 2;
+  }
+  if (w === 1) out[--k] = 48 + x;
+  return pos + width;
+}
+
+/** Decimal digits of an integer in [0, 2^31). */
+function digitCount(v: number): number {
+  if (v < 100_000) return v < 100 ? (v < 10 ? 1 : 2) : v < 1000 ? 3 : v < 10_000 ? 4 : 5;
+  return v < 10_000_000 ? (v < 1_000_000 ? 6 : 7) : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
+}
+
+/** Non-negative integer (< 2^53) in decimal, as String(x) prints it. */
+export function putUint(x: number, out: Uint8Array, pos: number): number {
+  if (x < 1_000_000_000) return putPadded(x, digitCount(x | 0), out, pos);
+  // Up to 16 digits: the high part (< 2^53 / 10^9 < 10^8), then 9 zero-padded low digits.
+  const hi = Math.floor(x / 1e9);
+  pos = putPadded(hi, digitCount(hi | 0), out, pos);
+  return putPadded(x - hi * 1e9, 9, out, pos);
+}
+
+/** x rounded to a fixed number of decimals (at most 9), e.g. "-12.500000"; |x| < 2^53 / 10^decimals. */
+export function putFixed(x: number, decimals: number, out: Uint8Array, pos: number): number {
+  if (x < 0) {
+    out[pos++] = 45;
+    x = -x;
+  }
+  const scale = POW10[decimals]!;
+  const n = Math.round(x * scale);
+  let ip = Math.floor(n / scale);
+  let frac = n - ip * scale;
+  // n / scale can round up to the next integer for large n: keep 0 <= frac < scale
+  if (frac < 0) {
+    ip--;
+    frac += scale;
+  }
+  pos = putUint(ip, out, pos);
+  out[pos++] = 46;
+  return putPadded(frac, decimals, out, pos);
+}
+
+/**
+ * n / 10^decimals with exactly `decimals` places, for an integer 0 <= n < 2^31 (the caller has
+ * rounded): integer arguments stay unboxed across the call, a double would be boxed.
+ */
+export function putScaled(n: number, decimals: number, out: Uint8Array, pos: number): number {
+  const scale = POW10[decimals]!;
+  const ip = (n / scale) | 0;
+  pos = putPadded(ip, digitCount(ip), out, pos);
+  out[pos++] = 46;
+  return putPadded(n - ip * scale, decimals, out, pos);
+}
+
+/** Two decimal digits, zero-padded. */
+export function put2(x: number, out: Uint8Array, pos: number): number {
+  out[pos] = 48 + ((x / 10) | 0);
+  out[pos + 1] = 48 + (x % 10);
+  return pos + 2;
+}
+
+/** ASCII characters of a string (e.g. a number's String() form) into out; returns the new position. */
+export function putAscii(s: string, out: Uint8Array, pos: number): number {
+  for (let k = 0; k < s.length; k++) out[pos + k] = s.charCodeAt(k);
+  return pos + s.length;
+}
+
+/**
+ * A double as String(x) prints it, into out (room for 32 bytes). Integers and numbers that are
+ * exactly a decimal with at most 6 places (and at most 15 significant digits) are written by hand:
+ * such a decimal is then the only shortest form that reads back as x, which is what String()
+ * prints. Others go through String(), which costs about half a microsecond here.
+ */
+export function putNumber(x: number, out: Uint8Array, pos: number): number {
+  if (Number.isSafeInteger(x)) {
+    if (x < 0) {
+      out[pos++] = 45;
+      x = -x;
+    }
+    return putUint(x, out, pos);
+  }
+  const a = x < 0 ? -x : x;
+  if (a >= 1e-6 && a < 1e9) {
+    const n = Math.round(a * 1e6);
+    if (n / 1e6 === a) {
+      if (x < 0) out[pos++] = 45;
+      const ip = Math.floor(n / 1e6);
+      pos = putUint(ip, out, pos);
+      let frac = n - ip * 1e6;
+      let width = 6;
+      while (frac % 10 === 0) {
+        frac /= 10;
+        width--;
+      }
+      out[pos++] = 46;
+      return putPadded(frac, width, out, pos);
+    }
+  }
+  return putAscii(String(x), out, pos);
+}
