@@ -38,8 +38,8 @@ describe("testbed sim run", () => {
     // Each direction of each scenario link is one network link: a sample names it once, and
     // every WAN link the scenario lists (both directions) is there.
     const lk = table(join(out, "links.arrow"));
-    const t0 = lk.getChild("time")!.get(0);
-    const first = [...Array(lk.numRows).keys()].filter((i) => lk.getChild("time")!.get(i) === t0).map((i) => String(lk.getChild("link")!.get(i)));
+    const t0 = lk.getChild("timeSeconds")!.get(0);
+    const first = [...Array(lk.numRows).keys()].filter((i) => lk.getChild("timeSeconds")!.get(i) === t0).map((i) => String(lk.getChild("link")!.get(i)));
     expect(new Set(first).size).toBe(first.length);
     expect(first.filter((n) => !n.endsWith(":disk-write")).length).toBe(2 * 36 + 2 * 2);
     const st = table(join(out, "storage.arrow"));
