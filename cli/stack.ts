@@ -1,9 +1,9 @@
 import type { Command } from "commander";
+import type { ImageName } from "../harness/docker/images.js";
 import { Interrupted, UsageError } from "./errors.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-const IMAGE_NAMES = ["postgres", "webdav", "toxiproxy", "rucio", "dachs"] as const;
 
 function parseNumber(flag: string, text: string, ok: (x: number) => boolean, expected: string): number {
   const x = Number(text);
@@ -20,14 +20,15 @@ function parseBytes(flag: string, text: string): number {
   return bytes;
 }
 
-function parseImages(items: string[]): Partial<Record<(typeof IMAGE_NAMES)[number], string>> {
-  const out: Partial<Record<(typeof IMAGE_NAMES)[number], string>> = {};
+async function parseImages(items: string[]): Promise<Partial<Record<ImageName, string>>> {
+  const { IMAGE_NAMES } = await import("../harness/docker/images.js");
+  const out: Partial<Record<ImageName, string>> = {};
   for (const it of items) {
     const m = /^([a-z]+)=(\S+)$/.exec(it);
     if (m === null || !(IMAGE_NAMES as readonly string[]).includes(m[1]!)) {
       throw new UsageError(`--image: expected NAME=IMAGE with NAME one of ${IMAGE_NAMES.join(", ")}, found "${it}"`);
     }
-    out[m[1] as (typeof IMAGE_NAMES)[number]] = m[2]!;
+    out[m[1] as ImageName] = m[2]!;
   }
   return out;
 }
@@ -101,7 +102,7 @@ export function registerStack(program: Command): void {
           latencyScale: parseNumber("--latency-scale", o.latencyScale, (x) => x >= 0, "a number >= 0"),
           storageBytesPerSite: parseBytes("--storage-per-site", o.storagePerSite),
           datasetRows: parseNumber("--rows", o.rows, (x) => Number.isInteger(x) && x >= 1 && x <= 1_000_000, "an integer in [1, 1000000]"),
-          images: parseImages(o.image),
+          images: await parseImages(o.image),
           log: (l: string) => process.stderr.write(`stack: ${l}\n`),
         };
         const { loadScenario } = await import("../scenarios/load.js");

@@ -1,4 +1,5 @@
 import { execFile, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { Data, Effect } from "effect";
 
 /** A Docker or host command failed; `detail` holds the tail of its output for the user. */
@@ -36,21 +37,19 @@ export const docker = (args: readonly string[], opts?: { timeoutMs?: number }) =
  */
 export function runLogged(cmd: string, args: readonly string[], logFile: string, cwd?: string): Effect.Effect<void, DockerError> {
   return Effect.async<void, DockerError>((resume, signal) => {
-    void import("node:fs").then(({ openSync, closeSync, readFileSync }) => {
-      const fd = openSync(logFile, "a");
-      const child = spawn(cmd, args, { stdio: ["ignore", fd, fd], signal, cwd });
-      child.on("error", (e) => {
-        closeSync(fd);
-        resume(Effect.fail(new DockerError({ message: `${cmd}: ${e.message}` })));
-      });
-      child.on("close", (code) => {
-        closeSync(fd);
-        if (code === 0) resume(Effect.void);
-        else {
-          const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-30).join("\n");
-          resume(Effect.fail(new DockerError({ message: `${cmd} ${args.slice(0, 2).join(" ")} exited with ${code} (log: ${logFile})`, detail: tail })));
-        }
-      });
+    const fd = openSync(logFile, "a");
+    const child = spawn(cmd, args, { stdio: ["ignore", fd, fd], signal, cwd });
+    child.on("error", (e) => {
+      closeSync(fd);
+      resume(Effect.fail(new DockerError({ message: `${cmd}: ${e.message}` })));
+    });
+    child.on("close", (code) => {
+      closeSync(fd);
+      if (code === 0) resume(Effect.void);
+      else {
+        const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-30).join("\n");
+        resume(Effect.fail(new DockerError({ message: `${cmd} ${args.slice(0, 2).join(" ")} exited with ${code} (log: ${logFile})`, detail: tail })));
+      }
     });
   });
 }

@@ -31,8 +31,8 @@ const BASE_RECIPE = {
 };
 
 /** Files copied into a build context beside the recipe folder (tools built on the host). */
-const EXTRA_FILES: Partial<Record<ImageName, { from: string; as: string }[]>> = {
-  toxiproxy: [{ from: join(root, ".tools", "bin", "toxiproxy"), as: "toxiproxy" }],
+const EXTRA_FILES: Partial<Record<ImageName, { from: string; as: string; goTool: string }[]>> = {
+  toxiproxy: [{ from: join(root, ".tools", "bin", "toxiproxy"), as: "toxiproxy", goTool: "toxiproxy" }],
 };
 
 function hashDir(h: ReturnType<typeof createHash>, dir: string): void {
@@ -123,7 +123,7 @@ export function ensureBase(log: (line: string) => void): Effect.Effect<BuiltImag
 /** One service image, built FROM the base when its tag is missing. */
 export function ensureImage(name: ImageName, base: string, log: (line: string) => void): Effect.Effect<BuiltImage, DockerError> {
   return Effect.gen(function* () {
-    for (const x of EXTRA_FILES[name] ?? []) yield* ensureGoTool(x.as, x.from);
+    for (const x of EXTRA_FILES[name] ?? []) yield* ensureGoTool(x.goTool, x.from);
     const tag = imageTag(name);
     if (yield* imageExists(tag)) return { name, tag, buildSeconds: 0 };
     const t0 = performance.now();

@@ -12,6 +12,7 @@ import { LABEL_ROLE, LABEL_STACK, createNetwork, removeContainer, removeNetwork,
 import { planStack, type StackOptions, type StackPlan } from "./plan.js";
 import { configureRucio, RucioError } from "../clients/rucio.js";
 import {
+  readCredentials,
   readState,
   removeState,
   stateDir,
@@ -276,7 +277,6 @@ export function up(sc: Scenario, opts: UpOptions): Effect.Effect<{ stack: Stack;
           message: `stack "${opts.name}" is up with a different plan (scenario ${existing.scenario}); run \`testbed stack down ${existing.scenario} --name ${opts.name}\` first`,
         });
       }
-      const { readCredentials } = yield* Effect.promise(() => import("./state.js"));
       return { stack: { state: existing, credentials: readCredentials(existing) }, reused: true };
     }
     yield* removeStack(opts.name);
