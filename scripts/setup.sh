@@ -58,5 +58,5 @@ fi
 
 if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ]; then
   bash scripts/start-dockerd.sh
-  bash scripts/go-tools.sh toxiproxy
+  bash scripts/go-tools.sh toxiproxy k6
 fi

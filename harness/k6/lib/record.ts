@@ -1,0 +1,87 @@
+/**
+ * How the k6 side reports to the harness. Every HTTP request a campaign makes becomes one
+ * `srcnet_req` sample (one row of requests.arrow); every logical operation that may take several
+ * requests (a read that fails over to another replica, an ingestion) becomes one `srcnet_op`
+ * sample (a row of operations.arrow). The phase comes from the k6 scenario's `phase` tag, which k6
+ * puts on every sample the scenario emits. High-cardinality values (bytes, paths) travel as k6
+ * metadata, which k6 writes to its JSON output without indexing them as time series.
+ */
+import exec from "k6/execution";
+import { Counter, Trend } from "k6/metrics";
+
+export type Service = "tap" | "soda" | "webdav" | "rucio" | "ingest";
+
+const requests = new Trend("srcnet_req", true);
+const operations = new Trend("srcnet_op", true);
+const start = new Counter("srcnet_start");
+
+/** Emitted once from setup(): its timestamp is the campaign's time origin. */
+export function markStart(): void {
+  start.add(1);
+}
+
+/** The parts of a k6 response a row needs (k6's own Response, or a refused request). */
+export interface Outcome {
+  status: number;
+  timings: { blocked: number; connecting: number; tls_handshaking: number; sending: number; waiting: number; receiving: number };
+  body?: unknown;
+}
+
+/**
+ * Latency from sending to the last byte, connection set-up included. A transport error has no
+ * meaningful timings, so the wall time around the call (`wallMs`) stands in.
+ */
+export const latencyMs = (res: Outcome, wallMs: number): number => {
+  if (res.status === 0) return wallMs;
+  const t = res.timings;
+  return t.blocked + t.connecting + t.tls_handshaking + t.sending + t.waiting + t.receiving;
+};
+
+function withMetadata(meta: Record<string, string | number> | undefined, emit: () => void): void {
+  const md = exec.vu.metrics.metadata;
+  if (meta === undefined) return emit();
+  for (const k in meta) md[k] = String(meta[k]);
+  try {
+    emit();
+  } finally {
+    for (const k in meta) delete md[k];
+  }
+}
+
+/**
+ * One requests.arrow row. `bytes`: payload moved (request plus response body). `meta`: extra
+ * fields for the harness (e.g. `path`, `site`, `pool` of an upload, read by the integrity check).
+ */
+export function recordRequest(
+  service: Service,
+  operation: string,
+  res: Outcome,
+  wallMs: number,
+  ok: boolean,
+  bytes: number,
+  meta?: Record<string, string | number>,
+): void {
+  withMetadata({ bytes, ...meta }, () =>
+    requests.add(latencyMs(res, wallMs), { service, operation, status: String(res.status), ok: ok ? "1" : "0" }),
+  );
+}
+
+/** One operations.arrow row: a logical operation of `attempts` requests that took `ms` in all. */
+export function recordOperation(
+  service: Service,
+  operation: string,
+  ms: number,
+  ok: boolean,
+  attempts: number,
+  meta?: Record<string, string | number>,
+): void {
+  withMetadata({ attempts, ...meta }, () => operations.add(ms, { service, operation, ok: ok ? "1" : "0" }));
+}
+
+/** Response body length in bytes (k6 gives strings for text, ArrayBuffer for binary). */
+export function bodyBytes(body: unknown): number {
+  if (body === null || body === undefined) return 0;
+  if (typeof body === "string") return body.length;
+  if (body instanceof ArrayBuffer) return body.byteLength;
+  return 0;
+}
