@@ -7,6 +7,7 @@ import { registerDatasets } from "./datasets.js";
 import { registerDashboard } from "./dashboard.js";
 import { registerBench } from "./bench.js";
 import { registerStack } from "./stack.js";
+import { registerCampaign } from "./campaign.js";
 
 const program = new Command()
   .name("testbed")
@@ -21,6 +22,7 @@ registerDatasets(program);
 registerDashboard(program);
 registerBench(program);
 registerStack(program);
+registerCampaign(program);
 
 const debug = process.argv.includes("--debug");
 try {

@@ -44,7 +44,7 @@ const stackName = (name: string | undefined, scenario: string) => {
  * Runs an effect to completion with Ctrl-C as an interrupt, so finalizers (container removal)
  * run before the process exits. Failures print their message (and a tool's output tail).
  */
-async function runEffect<A>(program: unknown): Promise<A> {
+export async function runEffect<A>(program: unknown): Promise<A> {
   const { Effect, Fiber, Exit, Cause } = await import("effect");
   const fiber = Effect.runFork(program as import("effect").Effect.Effect<A, { message: string; detail?: string }>);
   let interrupted = false;

@@ -131,6 +131,19 @@ export class RunRecord {
     this.flush();
   }
 
+  /** Versions of the real services the run measured. */
+  setServices(services: { name: string; version: string }[]): void {
+    this.provenance.services = services;
+    this.flush();
+  }
+
+  /** Stopped before the end (Ctrl-C): stays "incomplete", with when and why. */
+  interrupted(reason: string): void {
+    this.provenance.endedAt = new Date().toISOString();
+    this.provenance.error = reason;
+    this.flush();
+  }
+
   finish(status: Exclude<RunStatus, "incomplete">, error?: string): void {
     this.provenance.status = status;
     this.provenance.endedAt = new Date().toISOString();

@@ -77,9 +77,9 @@ function quantity(k: U.QuantityKind, bound: U.Bound, description: string) {
   });
 }
 
-const dataSize = (description: string, bound: U.Bound = "non-negative") => quantity(U.DATA_SIZE, bound, description);
+export const dataSize = (description: string, bound: U.Bound = "non-negative") => quantity(U.DATA_SIZE, bound, description);
 const bitRate = (description: string, bound: U.Bound = "positive") => quantity(U.BIT_RATE, bound, description);
-const duration = (description: string, bound: U.Bound = "positive") => quantity(U.DURATION, bound, description);
+export const duration = (description: string, bound: U.Bound = "positive") => quantity(U.DURATION, bound, description);
 const volumeRate = (description: string) => quantity(U.VOLUME_RATE, "non-negative", description);
 const flops = (description: string) => quantity(U.FLOPS, "non-negative", description);
 
@@ -91,7 +91,7 @@ interface NumberBounds {
 }
 
 /** A plain number (no unit) within bounds. */
-function number(bounds: NumberBounds, description: string) {
+export function number(bounds: NumberBounds, description: string) {
   const { integer = false, min, exclusiveMin, max } = bounds;
   const parts: string[] = [];
   if (min !== undefined) parts.push(`>= ${min}`);
@@ -116,7 +116,7 @@ function number(bounds: NumberBounds, description: string) {
 }
 
 /** A name (of a site, telescope...): a non-empty string. */
-const name = (description: string) =>
+export const name = (description: string) =>
   Schema.String.pipe(
     Schema.filter((s) => s.trim() !== "", {
       [ExpectedId]: "a non-empty name",
@@ -126,7 +126,7 @@ const name = (description: string) =>
   );
 
 /** A non-empty list; `what` names its items in messages ("sites"). */
-const listOf = <A, I, R>(item: Schema.Schema<A, I, R>, what: string, description: string) =>
+export const listOf = <A, I, R>(item: Schema.Schema<A, I, R>, what: string, description: string) =>
   Schema.Array(item).pipe(
     Schema.filter((xs) => xs.length >= 1, {
       [ExpectedId]: `a list of one or more ${what}`,
@@ -135,7 +135,7 @@ const listOf = <A, I, R>(item: Schema.Schema<A, I, R>, what: string, description
     }),
   );
 
-const literals = <const L extends readonly [string, ...string[]]>(values: L, description: string) =>
+export const literals = <const L extends readonly [string, ...string[]]>(values: L, description: string) =>
   Schema.Literal(...values).annotations({ description });
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -214,18 +214,18 @@ const timePoint = (description: string) => {
 };
 
 /** An optional field with a default. */
-const withDefault = <A, I, R>(schema: Schema.Schema<A, I, R>, value: () => A) =>
+export const withDefault = <A, I, R>(schema: Schema.Schema<A, I, R>, value: () => A) =>
   Schema.optionalWith(schema, { default: value });
 
 /**
  * An optional list or mapping with a default, also applied when the field is written empty
  * (`faults:` with every entry commented out is null in YAML).
  */
-const group = <A, I, R>(schema: Schema.Schema<A, I, R>, value: () => A) =>
+export const group = <A, I, R>(schema: Schema.Schema<A, I, R>, value: () => A) =>
   Schema.optionalWith(schema, { default: value, nullable: true });
 
 /** An optional field that may be null, defaulting to null. */
-const nullable = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
+export const nullable = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
   Schema.optionalWith(Schema.NullOr(schema), { default: () => null });
 
 /** The decoded default of a struct all of whose fields have defaults. */

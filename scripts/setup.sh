@@ -27,7 +27,7 @@ case "$mode" in
   main) ;;
   --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap) ;;
   --stack) apt_packages=(docker.io debootstrap) ;;
-  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv) ;;
+  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv jq) ;;
   *) echo "setup: unknown mode $mode (expected --test, --bench or --stack)" >&2; exit 2 ;;
 esac
 

@@ -6,7 +6,8 @@ sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
 echo "setup: starting dockerd" >&2
 mkdir -p .tools
-"${sudo_cmd[@]}" nohup dockerd >.tools/dockerd.log 2>&1 &
+# Its own session: ending the command that started it (and its process group) must not end it.
+"${sudo_cmd[@]}" setsid nohup dockerd >.tools/dockerd.log 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && exit 0
   sleep 0.5

@@ -196,3 +196,22 @@ export function restartService(stack: string, role: "rucio" | "postgres" | "dach
     return (performance.now() - t0) / 1000;
   });
 }
+
+/**
+ * Bit rot: one byte of a stored file (`path` as served, e.g. `/rucio/tests/ab/cd/f1`) on a site
+ * changed in place, so only a checksum can tell. Not undoable: the integrity check must find it.
+ */
+export function corruptFile(stack: string, site: string, path: string, offset = 100, stateRoot?: string): Effect.Effect<void, FaultError> {
+  return Effect.gen(function* () {
+    const state = readState(stack, stateRoot);
+    if (state === null) return yield* new FaultError({ message: `stack "${stack}" is not up` });
+    if (!/^\/[A-Za-z0-9._\/-]+$/.test(path) || path.includes("..")) return yield* new FaultError({ message: `corrupt-replica: not a storage path: ${path}` });
+    const c = yield* container(state, yield* siteRole(state, site));
+    // Read the byte, write it back plus one (mod 256): always a different byte.
+    const script =
+      `f="/srv/storage${path}"; [ -f "$f" ] || { echo "no such file: $f" >&2; exit 1; }; ` +
+      `b=$(dd if="$f" bs=1 skip=${offset} count=1 2>/dev/null | od -An -tu1 | tr -d ' '); [ -n "$b" ] || { echo "file shorter than ${offset + 1} bytes" >&2; exit 1; }; ` +
+      `printf "\\\\$(printf %o $(( (b + 1) % 256 )))" | dd of="$f" bs=1 seek=${offset} conv=notrunc 2>/dev/null`;
+    yield* dockerFault(["exec", c.id, "sh", "-c", script]);
+  });
+}

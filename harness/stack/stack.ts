@@ -131,7 +131,7 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
     const hostPort = new Map<string, number>();
     const bind = (role: string, port: number) => ({ container: port, host: hostPort.get(`${role}:${port}`)! });
     const clientPorts = plan.proxies.filter((p) => p.from === "client").map((p) => p.listenPort);
-    const keys = ["postgres:5432", "toxiproxy:8474", ...clientPorts.map((p) => `toxiproxy:${p}`), "dachs:8080", "rucio:8080", ...plan.sites.map((s) => `${s.host}:80`)];
+    const keys = ["postgres:5432", "toxiproxy:8474", ...clientPorts.map((p) => `toxiproxy:${p}`), "dachs:8080", "dachs:8081", "rucio:8080", ...plan.sites.map((s) => `${s.host}:80`)];
     const ports = yield* freePorts(keys.length);
     keys.forEach((k, i) => hostPort.set(k, ports[i]!));
     const dachsPort = hostPort.get("dachs:8080")!;
@@ -168,7 +168,7 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
               .withNetworkAliases("dachs")
               .withEnvironment({ DACHS_SERVER_URL: `http://127.0.0.1:${dachsPort}`, DACHS_AUTHORITY: "srcnet.testbed" })
               .withBindMounts([{ source: dataset, target: "/data", mode: "ro" }])
-              .withExposedPorts(bind("dachs", 8080))
+              .withExposedPorts(bind("dachs", 8080), bind("dachs", 8081))
               .withWaitStrategy(Wait.forLogMessage("srcnet-dachs: ready")),
           images.dachs,
         ),
@@ -219,6 +219,7 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
       rucio: url(rucio, 8080),
       tap: `http://127.0.0.1:${dachsPort}/tap`,
       dachs: `http://127.0.0.1:${dachsPort}`,
+      ingest: `http://127.0.0.1:${hostPort.get("dachs:8081")!}`,
       toxiproxy: toxi.apiUrl,
       sites: Object.fromEntries(
         plan.sites.map((s, i) => {

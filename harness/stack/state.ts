@@ -14,6 +14,8 @@ export interface StackEndpoints {
   rucio: string;
   tap: string;
   dachs: string;
+  /** The ingestion service beside DaCHS: `POST /products` publishes a product into ivoa.obscore. */
+  ingest: string;
   toxiproxy: string;
   /** Per site: `viaClient` goes through the client's WAN path (toxiproxy), `direct` does not. */
   sites: Record<string, { viaClient: string; direct: string }>;

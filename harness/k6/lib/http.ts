@@ -3,8 +3,8 @@
  * configured endpoints before k6 starts, and this checks every URL the script builds or follows
  * (UWS job locations, access URLs), so a response cannot send load elsewhere.
  */
-import type { K6Plan } from "./plan.js";
-import type { Outcome } from "./record.js";
+import type { K6Plan } from "./plan.ts";
+import type { Outcome } from "./record.ts";
 
 let allowed: Set<string> | null = null;
 

@@ -38,6 +38,13 @@ export interface SiteEndpoint {
   rse: string;
 }
 
+/** A file placed on several sites before the load, for reads that fail over between replicas. */
+export interface SeededFile {
+  name: string;
+  pool: number;
+  replicas: { site: string; url: string }[];
+}
+
 export interface K6Plan {
   /** Hosts (name or IP, optionally :port) requests may go to; anything else is refused. */
   allowHosts: string[];
@@ -55,8 +62,16 @@ export interface K6Plan {
   };
   rucio: { account: string; auth: "userpass" | "token"; scope: string };
   pool: PoolFile[];
+  reads: SeededFile[];
   tap: TapQuery[];
+  /** The campaign ingests products, so TAP answers may grow beyond `expectRows` while it runs. */
+  catalogueGrows: boolean;
   soda: Cutout[];
   /** Replicas per ingested product (each on a different site). */
   copies: number;
+  /**
+   * Metadata of an ingested product: a catalogue row of the dataset whose identifying fields
+   * the script replaces; `didPrefix` + the file's name is its obs_publisher_did.
+   */
+  ingest: { template: Record<string, unknown>; didPrefix: string } | null;
 }

@@ -34,7 +34,8 @@ export interface Outcome {
 export const latencyMs = (res: Outcome, wallMs: number): number => {
   if (res.status === 0) return wallMs;
   const t = res.timings;
-  return t.blocked + t.connecting + t.tls_handshaking + t.sending + t.waiting + t.receiving;
+  // k6's `blocked` already spans connecting and the TLS handshake of a new connection.
+  return t.blocked + t.sending + t.waiting + t.receiving;
 };
 
 function withMetadata(meta: Record<string, string | number> | undefined, emit: () => void): void {

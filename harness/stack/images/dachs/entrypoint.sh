@@ -1,12 +1,13 @@
 #!/bin/bash
 # srcnet-testbed/dachs entrypoint: configure DaCHS from the environment, start
 # PostgreSQL, import the dataset mounted at /data, serve on :8080 in the
-# foreground and print "srcnet-dachs: ready" once TAP answers with all rows.
+# foreground beside the ingestion service on :8081 (ingest.py), and print
+# "srcnet-dachs: ready" once TAP answers with all rows and ingestion answers.
 #
 # Env: DACHS_SERVER_URL (external base URL, default http://localhost:8080),
 #      DACHS_AUTHORITY (IVOA authority, default srcnet.testbed),
 #      DACHS_READY_TIMEOUT (seconds to wait for TAP after the import, default 120).
-# Signals: TERM/INT stop DaCHS and PostgreSQL and exit 0; HUP restarts the
+# Signals: TERM/INT stop ingestion, DaCHS and PostgreSQL and exit 0; HUP restarts the
 #      DaCHS server so it re-reads /etc/gavo.rc (see srcnet-dachs-set-url).
 # --configure-only: write /etc/gavo.rc and exit (used at image build time).
 set -u
@@ -59,6 +60,7 @@ EOF
 }
 
 DACHS_PID=""
+INGEST_PID=""
 RESTARTING=0
 STATE=/run/srcnet-dachs
 mkdir -p "$STATE"
@@ -86,6 +88,30 @@ stop_server() {
 	rm -f "$PIDFILE" "$STATE/server.pid"
 }
 
+# The ingestion service, as dachsroot (the importing user; its DB profile owns
+# the srcnet tables).  setpriv execs, so INGEST_PID is python itself and gets
+# the SIGTERM directly.
+start_ingest() {
+	setpriv --reuid=dachsroot --regid=gavo --init-groups \
+		python3 /usr/local/lib/srcnet-dachs/ingest.py &
+	INGEST_PID=$!
+	echo "$INGEST_PID" >"$STATE/ingest.pid"
+}
+
+stop_ingest() {
+	if [ -n "$INGEST_PID" ] && kill -0 "$INGEST_PID" 2>/dev/null; then
+		kill -TERM "$INGEST_PID" 2>/dev/null
+		for _ in $(seq 1 30); do
+			kill -0 "$INGEST_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$INGEST_PID" 2>/dev/null
+		wait "$INGEST_PID" 2>/dev/null
+	fi
+	INGEST_PID=""
+	rm -f "$STATE/ingest.pid"
+}
+
 # PostgreSQL's cluster 15/main, started the way pg_ctlcluster does it but
 # without its ~2 s of polling.
 pg_start() {
@@ -97,6 +123,7 @@ pg_stop() {
 }
 
 stop_all() {
+	stop_ingest   # first, so no product is half-written when PostgreSQL stops
 	stop_server 50
 	pg_stop
 }
@@ -154,26 +181,39 @@ runuser -u dachsroot -- dachs --suppress-log imp srcnet/q >/tmp/srcnet-import.lo
 wait_for $! || { cat /tmp/srcnet-import.log >&2; fail "dachs imp srcnet/q"; }
 T2=$(date +%s.%N)
 
+# After the import, which recreates the srcnet tables the service writes to
+# (it re-inserts products it published before a container restart).
+start_ingest
+
 python3 /usr/local/lib/srcnet-dachs/ready.py --data "$DATA" \
-	--timeout "${DACHS_READY_TIMEOUT:-120}" --pidfile "$STATE/server.pid" &
+	--timeout "${DACHS_READY_TIMEOUT:-120}" --pidfile "$STATE/server.pid" \
+	--ingest-pidfile "$STATE/ingest.pid" &
 wait_for $! || fail "TAP did not become ready"
 T3=$(date +%s.%N)
 info "$(awk -v a="$T0" -v b="$T1" -v c="$T2" -v d="$T3" 'BEGIN { printf "started in %.1f s (postgres %.1f s, import %.1f s, then ready after %.1f s)", d-a, b-a, c-b, d-c }'); serverURL $SERVER_URL, authority $AUTHORITY"
 echo "srcnet-dachs: ready"
 
+# Either process ending ends the container (non-zero), so the stack sees it.
 while true; do
-	pid="$DACHS_PID"
-	wait "$pid"
+	done_pid=""
+	wait -n -p done_pid "$DACHS_PID" "$INGEST_PID"
 	rc=$?
 	if [ "$RESTARTING" = 1 ]; then
 		RESTARTING=0
 		continue
 	fi
-	if [ -n "$DACHS_PID" ] && kill -0 "$DACHS_PID" 2>/dev/null; then
+	if [ -z "${done_pid:-}" ]; then
 		continue   # `wait` interrupted by a signal
+	elif [ "$done_pid" = "$INGEST_PID" ]; then
+		echo "srcnet-dachs: ingestion service exited unexpectedly (status $rc)" >&2
+		INGEST_PID=""
+	elif [ "$done_pid" = "$DACHS_PID" ]; then
+		echo "srcnet-dachs: DaCHS server exited unexpectedly (status $rc)" >&2
+		DACHS_PID=""
+	else
+		continue   # the server replaced by a HUP restart
 	fi
-	echo "srcnet-dachs: DaCHS server exited unexpectedly (status $rc)" >&2
-	pg_stop
+	stop_all
 	[ "$rc" -eq 0 ] && rc=1
 	exit "$rc"
 done

@@ -1,0 +1,190 @@
+/**
+ * Campaign descriptions, targets, the generated k6 script and the summary arithmetic, without
+ * a stack: k6's own parser (`k6 inspect`) judges the generated script, hand-computed values
+ * judge the statistics.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { campaignPresetNames, loadCampaign } from "../../harness/campaigns/load.js";
+import { decodeCampaign } from "../../harness/campaigns/schema.js";
+import { entryScript, k6Options } from "../../harness/campaigns/script.js";
+import { knees, metricAt, quantileSorted, summarise, type Samples } from "../../harness/campaigns/summary.js";
+import { configTarget } from "../../harness/campaigns/target.js";
+import { ScenarioError } from "../../scenarios/errors.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const K6 = join(root, ".tools", "bin", "k6");
+const dir = mkdtempSync(join(tmpdir(), "campaign-config-"));
+const testbed = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin", "testbed.mjs"), ...args], { encoding: "utf8", cwd: dir });
+
+const base = {
+  name: "t",
+  phases: [{ name: "a", duration: "10 s", load: { tap: { executor: "constant-arrival-rate", rate: 2 } } }],
+};
+const issues = (doc: unknown) => {
+  try {
+    decodeCampaign(doc, "c.yaml");
+  } catch (e) {
+    if (e instanceof ScenarioError) return e.issues.map((i) => `${i.path}: expected ${i.expected}, found ${i.found}`);
+    throw e;
+  }
+  return [];
+};
+
+describe("campaign descriptions", () => {
+  it("every preset validates, with its phases back to back", () => {
+    expect(campaignPresetNames()).toEqual(["scalability", "site-failure", "smoke", "wan-degrade"]);
+    for (const n of campaignPresetNames()) {
+      const { campaign: c } = loadCampaign(n);
+      let t = 0;
+      for (const p of c.phases) {
+        expect(p.startSeconds).toBe(t);
+        t += p.durationSeconds;
+      }
+      expect(c.durationSeconds).toBe(t);
+    }
+    expect(loadCampaign("smoke").campaign.durationSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it("names the path, what was expected and what was found", () => {
+    expect(issues({ ...base, phases: [{ ...base.phases[0], load: { tap: { executor: "constant-arrival-rate", rate: 2, mix: { cone: 1, knn: 1 } } } }] })).toEqual([
+      'phases[0].load.tap.mix.knn: expected one of cone, range, join, async, found "knn"',
+    ]);
+    expect(issues({ ...base, faults: [{ kind: "site-down", site: "UKSRC", at: "20 s" }] })).toEqual(["faults[0].at: expected a time before the end of the load (10 s), found 20 s"]);
+    expect(issues({ ...base, thresholds: { "services.tap.errorRate": "less than 1" } })[0]).toMatch(/^thresholds\.services\.tap\.errorRate: expected a comparison such as "< 0\.5"/);
+    expect(
+      issues({ ...base, phases: [{ name: "a", duration: "10 s", load: { tap: { executor: "ramping-arrival-rate", stages: [{ target: 5, duration: "4 s" }] } } }] }),
+    ).toEqual(["phases[0].load.tap.stages: expected stages lasting the phase's 10 s in all, found 4 s"]);
+    expect(issues({ ...base, phases: [base.phases[0], base.phases[0]] })).toEqual(['phases[1].name: expected a name no other phase has, found "a" again']);
+    expect(issues({ ...base, phases: [] })[0]).toMatch(/^phases: expected a list of one or more phases/);
+  });
+
+  it("the CLI rejects a bad campaign or target with exit code 2 and one line per problem", () => {
+    writeFileSync(join(dir, "bad.yaml"), "name: bad\nphases:\n  - name: a\n    duration: 10 parsecs\n");
+    const r = testbed("campaign", "validate", "bad.yaml");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^testbed: bad\.yaml: phases\[0\]\.duration: expected a duration such as "3 d", found "10 parsecs"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const missing = testbed("campaign", "run", "no-such-campaign");
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/expected a campaign preset \(scalability, site-failure, smoke, wan-degrade\) or a readable YAML file, found no such preset or file/);
+  });
+});
+
+describe("targets", () => {
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it("refuses any endpoint whose host is not on the allowlist", () => {
+    const f = write(
+      "t1.yaml",
+      "name: t\nallowHosts: [rucio.example.org, 'dav.example.org:443']\nrucio: { url: 'https://rucio.example.org:8443', account: a, scope: s, auth: { type: token, token: abc } }\ntap: 'https://evil.example.net/tap'\nsites: [{ name: X, webdav: 'https://dav.example.org:8443/dav' }, { name: Y, webdav: 'https://dav.example.org:443/dav' }]\n",
+    );
+    expect(() => configTarget(f)).toThrow(ScenarioError);
+    try {
+      configTarget(f);
+    } catch (e) {
+      expect((e as ScenarioError).issues.map((i) => `${i.path}: ${i.found}`)).toEqual(['tap: "evil.example.net:443"', 'sites[0].webdav: "dav.example.org:8443"']);
+    }
+  });
+
+  it("reads secrets from the environment and never puts them in a message", () => {
+    const f = write(
+      "t2.yaml",
+      "name: t\nallowHosts: [rucio.example.org]\nrucio: { url: 'https://rucio.example.org', account: a, scope: s, auth: { type: userpass, username: u, password: 'env:CAMPAIGN_TEST_PW' } }\n",
+    );
+    delete process.env.CAMPAIGN_TEST_PW;
+    expect(() => configTarget(f)).toThrow(/rucio\.auth\.password: expected environment variable CAMPAIGN_TEST_PW set, found it unset/);
+    process.env.CAMPAIGN_TEST_PW = "s3cret-value";
+    const t = configTarget(f);
+    expect(t.secrets.rucio_password).toBe("s3cret-value");
+    expect(JSON.stringify({ ...t, secrets: undefined })).not.toContain("s3cret-value");
+    const r = testbed("campaign", "validate", "smoke", "--target", write("t3.yaml", "name: t\nallowHosts: [a.org]\ntap: 'http://b.org/tap'\n"));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/t3\.yaml: tap: expected a host on allowHosts \(a\.org\), found "b\.org:80"/);
+  });
+});
+
+describe.skipIf(!existsSync(K6))("the generated k6 script", () => {
+  it("is what k6 itself reads: one scenario per phase and service, at the phase's start", () => {
+    const { campaign: c } = loadCampaign("smoke");
+    const plan = join(dir, "plan.json");
+    writeFileSync(
+      plan,
+      JSON.stringify({ allowHosts: [], timeoutSeconds: 10, prefix: "x", endpoints: { tap: null, soda: null, rucio: null, ingest: null, sites: [] }, rucio: { account: "", auth: "token", scope: "s" }, pool: [], reads: [], tap: [], catalogueGrows: false, soda: [], copies: 2, ingest: null }),
+    );
+    writeFileSync(join(dir, "entry.ts"), entryScript(c, plan));
+    const r = spawnSync(K6, ["inspect", "--execution-requirements", "entry.ts"], { cwd: dir, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { scenarios: Record<string, { executor: string; exec: string; startTime: string; rate: number; timeUnit: string; tags: { phase: string } }>; totalDuration: string };
+    const want = k6Options(c).scenarios as Record<string, unknown>;
+    expect(Object.keys(got.scenarios).sort()).toEqual(Object.keys(want).sort());
+    expect(got.scenarios["steady__tap"]).toMatchObject({ executor: "constant-arrival-rate", exec: "tap", startTime: "10s", rate: 2, timeUnit: "1s", tags: { phase: "steady" } });
+    // 0.2 ingestions per second: k6 counts whole iterations, so 12 per minute.
+    expect(got.scenarios["steady__ingest"]).toMatchObject({ rate: 12, timeUnit: "1m0s" });
+    // k6's own total: the 50 s of phases, plus the last phase's graceful stop (the 10 s timeout), plus setup/teardown allowance.
+    expect(got.totalDuration).toMatch(/^1m/);
+  });
+});
+
+describe("summary arithmetic", () => {
+  it("percentiles interpolate linearly between order statistics", () => {
+    const xs = Float64Array.from([1, 2, 3, 4]);
+    expect(quantileSorted(xs, 0.5)).toBe(2.5);
+    expect(quantileSorted(xs, 0.9)).toBeCloseTo(3.7, 12);
+    expect(quantileSorted(Float64Array.from([5]), 0.99)).toBe(5);
+  });
+
+  /** Requests at a known offered rate whose latency jumps past 25/s: the knee is where the ramp crosses 25/s. */
+  function rampSamples(): Samples {
+    const t: number[] = [];
+    const lat: number[] = [];
+    // Rate ramps 0 -> 50/s over 100 s: r(t) = t/2; requests are placed by integrating it.
+    for (let s = 0; s < 100; s += 0.001) {
+      const n = Math.floor((s * s) / 4);
+      if (n > t.length) {
+        t.push(s);
+        lat.push(s / 2 > 25 ? 3 : 0.1);
+      }
+    }
+    const col = { t: Float64Array.from(t), latency: Float64Array.from(lat), ok: new Uint8Array(t.length).fill(1), length: t.length };
+    return { requests: new Map([["tap", col]]), operations: new Map(), lastSeconds: 100 };
+  }
+
+  it("finds the knee of a ramp where latency breaks", () => {
+    const c = decodeCampaign(
+      {
+        name: "k",
+        phases: [{ name: "ramp", duration: "100 s", load: { tap: { executor: "ramping-arrival-rate", startRate: 0, stages: [{ target: 50, duration: "100 s" }] } } }],
+        knee: { services: ["tap"], window: "5 s", maxP95Seconds: 1 },
+      },
+      "k.yaml",
+    );
+    const { knees: k, windows } = knees(c, rampSamples());
+    expect(windows).toHaveLength(20);
+    // The window [50, 55) is the first holding requests sent above 25/s: its offered rate (mid-window) is 26.25/s.
+    expect(k.tap).toMatchObject({ found: true, atSeconds: 50, offeredPerSecond: 26.25, lastGoodPerSecond: 23.75 });
+    expect(k.tap!.reason).toMatch(/^p95 3\.000 s > 1 s/);
+    // Achieved rate in a window = requests completed / width: r(47.5) = 23.75/s in [45, 50).
+    expect(windows[9]!.achievedPerSecond).toBeCloseTo(23.75, 0);
+  });
+
+  it("thresholds read summary paths, list elements by kind:target; a missing metric fails", () => {
+    const c = decodeCampaign({ ...base, thresholds: { "services.tap.errorRate": "== 0", "faults.site-down:X.errorsDuring": "> 0", "services.soda.errorRate": "< 1" } }, "c.yaml");
+    const s = rampSamples();
+    const { summary } = summarise(c, s, { files: 1, replicas: 2, verified: 2, lost: 0, corrupted: 0, problems: [] }, [{ kind: "site-down", target: "X", atSeconds: 10.5, endSeconds: 20.5 }]);
+    expect(metricAt(summary, "faults.site-down:X.requestsDuring")).toBe(Math.floor((20.5 * 20.5) / 4) - Math.floor((10.5 * 10.5) / 4));
+    const th = summary.thresholds as { metric: string; pass: boolean; value: number | null }[];
+    expect(th.map((x) => [x.metric, x.pass, x.value])).toEqual([
+      ["services.tap.errorRate", true, 0],
+      ["faults.site-down:X.errorsDuring", false, 0],
+      ["services.soda.errorRate", false, null],
+    ]);
+    expect(summary.verdict).toBe("fail");
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * Campaigns against the real local stack, through the CLI as the operations group runs them:
+ * the smoke preset passes, an impossible threshold fails with exit 1, a site failure shows its
+ * error burst and recovery in the record, a replica corrupted on purpose is caught, and Ctrl-C
+ * leaves an incomplete record and no containers. Every figure is checked against the record's
+ * own raw rows (requests.arrow, faults.arrow), not against the code that summarised them.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tableFromIPC, type Table } from "apache-arrow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const dir = mkdtempSync(join(tmpdir(), "campaign-it-"));
+const env = { ...process.env, TESTBED_STACK_DIR: join(dir, "stacks") };
+const STACK = "it-campaign";
+const SITES = "AUSSRC,UKSRC,CHSRC";
+const testbed = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin", "testbed.mjs"), ...args], { encoding: "utf8", cwd: dir, env, timeout: 900_000 });
+const containers = (stack: string) =>
+  spawnSync("docker", ["ps", "-aq", "--filter", `label=org.srcnet-testbed.stack=${stack}`], { encoding: "utf8" }).stdout.trim().split("\n").filter((l) => l !== "");
+
+const read = (run: string, table: string): Table => tableFromIPC(readFileSync(join(dir, run, `${table}.arrow`)));
+const json = (run: string, file: string) => JSON.parse(readFileSync(join(dir, run, file), "utf8"));
+const rows = (t: Table) => t.toArray().map((r) => r.toJSON() as Record<string, unknown>);
+
+beforeAll(() => {
+  const r = testbed("stack", "up", "sv-2026", "--name", STACK, "--sites", SITES, "--client-site", "UKSRC");
+  if (r.status !== 0) throw new Error(`stack up failed:\n${r.stderr}`);
+}, 1_200_000);
+
+afterAll(() => {
+  testbed("stack", "down", "sv-2026", "--name", STACK);
+  for (const s of [STACK, "campaign-smoke"]) expect(containers(s)).toEqual([]);
+}, 300_000);
+
+describe("campaigns on the local stack", () => {
+  it("smoke passes: every service loaded, the record agrees with its own rows", () => {
+    const r = testbed("campaign", "run", "smoke", "--stack", STACK, "--out", "smoke");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/verdict: PASS/);
+    const run = json("smoke", "run.json");
+    expect(run).toMatchObject({ kind: "campaign", status: "complete", scenario: { name: "sv-2026" }, tables: expect.arrayContaining(["requests", "operations", "faults"]) });
+    expect(run.services.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(["rucio", "dachs", "webdav", "toxiproxy"]));
+    const summary = json("smoke", "summary.json");
+    const req = rows(read("smoke", "requests"));
+    for (const svc of ["tap", "soda", "webdav", "rucio", "ingest"]) {
+      const mine = req.filter((x) => x.service === svc);
+      expect(mine.length, svc).toBeGreaterThan(0);
+      expect(summary.services[svc].requests).toBe(mine.length);
+      expect(summary.services[svc].errors).toBe(mine.filter((x) => !x.ok).length);
+    }
+    // About 2 TAP iterations a second for 40 s plus 1 a second for 10 s (async jobs add requests).
+    expect(req.filter((x) => x.service === "tap" && x.phase === "steady").length).toBeGreaterThanOrEqual(70);
+    // Sent times lie within the load (50 s, plus the last iterations' grace).
+    expect(Math.min(...req.map((x) => x.t_seconds as number))).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...req.map((x) => x.t_seconds as number))).toBeLessThan(62);
+    // Integrity covers every replica written: placed files x copies, uploads, ingested copies.
+    const puts = req.filter((x) => x.service === "webdav" && x.operation === "PUT" && x.ok).length;
+    expect(summary.integrity).toEqual({ files: expect.any(Number), replicas: 6 * 2 + puts, verified: 6 * 2 + puts, lost: 0, corrupted: 0 });
+    // Ingested products became discoverable in Rucio and in TAP.
+    expect(summary.operations.ingest["tap-discoverable"].count).toBeGreaterThan(0);
+    expect(summary.operations.ingest.ingest.errors).toBe(0);
+  }, 300_000);
+
+  it("an impossible threshold fails with exit code 1 and a complete record", () => {
+    writeFileSync(
+      join(dir, "impossible.yaml"),
+      [
+        "name: impossible",
+        "stack: { sites: [AUSSRC, UKSRC, CHSRC], clientSite: UKSRC }",
+        "files: { count: 2, size: 4 KiB, seeded: 2 }",
+        "phases:",
+        "  - name: reads",
+        "    duration: 5 s",
+        "    load: { webdav: { executor: constant-arrival-rate, rate: 4, mix: { read: 1 } } }",
+        "thresholds:",
+        '  services.webdav.latencySeconds.p50: "< 0.000001"',
+        '  services.webdav.errorRate: "== 0"',
+        "",
+      ].join("\n"),
+    );
+    const r = testbed("campaign", "run", "impossible.yaml", "--stack", STACK, "--out", "impossible");
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/FAIL {2}services\.webdav\.latencySeconds\.p50 < 0\.000001/);
+    expect(r.stdout).toMatch(/PASS {2}services\.webdav\.errorRate == 0/);
+    expect(json("impossible", "run.json").status).toBe("complete");
+    expect(json("impossible", "summary.json").verdict).toBe("fail");
+  }, 300_000);
+
+  it("site-failure: an error burst while the site is down, reads fail over, recovery measured", () => {
+    const r = testbed("campaign", "run", "site-failure", "--stack", STACK, "--out", "site-failure");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const faults = rows(read("site-failure", "faults"));
+    expect(faults).toHaveLength(1);
+    const f = faults[0]!;
+    expect(f).toMatchObject({ kind: "site-down", target: "CHSRC" });
+    expect(f.t_start_seconds as number).toBeGreaterThanOrEqual(20);
+    expect(f.t_start_seconds as number).toBeLessThan(22);
+    expect((f.t_end_seconds as number) - (f.t_start_seconds as number)).toBeGreaterThan(19);
+    const req = rows(read("site-failure", "requests")).filter((x) => x.service === "webdav");
+    const failed = req.filter((x) => !x.ok);
+    // The burst: failures only while the site was down (a request sent just before the end may fail just after).
+    expect(failed.length).toBeGreaterThan(10);
+    for (const x of failed) {
+      expect(x.t_seconds as number).toBeGreaterThanOrEqual((f.t_start_seconds as number) - 1);
+      expect(x.t_seconds as number).toBeLessThan((f.t_end_seconds as number) + 1);
+      expect(x.status).toBe(0);
+    }
+    // Successful requests before and after the fault.
+    expect(req.some((x) => x.ok && (x.t_seconds as number) > (f.t_end_seconds as number) + 1)).toBe(true);
+    const ops = rows(read("site-failure", "operations")).filter((x) => x.operation === "read");
+    expect(ops.length).toBeGreaterThan(100);
+    expect(ops.every((x) => x.ok)).toBe(true);
+    expect(ops.some((x) => (x.attempts as number) > 1)).toBe(true);
+    const s = json("site-failure", "summary.json");
+    const fault = s.faults[0];
+    const within = (x: Record<string, unknown>) => (x.t_seconds as number) >= fault.atSeconds && (x.t_seconds as number) < fault.endSeconds;
+    expect(fault.errorsDuring).toBe(rows(read("site-failure", "requests")).filter((x) => !x.ok && within(x)).length);
+    expect(fault.recoverySeconds).toBeGreaterThanOrEqual(0);
+    expect(fault.recoverySeconds).toBeLessThan(10);
+  }, 300_000);
+
+  it("a replica corrupted on purpose is caught by the integrity check", () => {
+    writeFileSync(
+      join(dir, "rot.yaml"),
+      [
+        "name: rot",
+        "stack: { sites: [AUSSRC, UKSRC, CHSRC], clientSite: UKSRC }",
+        "files: { count: 3, size: 16 KiB, seeded: 3 }",
+        "phases:",
+        "  - name: reads",
+        "    duration: 8 s",
+        "    load: { webdav: { executor: constant-arrival-rate, rate: 4, mix: { read: 1 } } }",
+        "faults:",
+        "  - { kind: corrupt-replica, site: AUSSRC, at: 2 s }",
+        "thresholds:",
+        '  operations.webdav.read.errorRate: "== 0"',
+        "",
+      ].join("\n"),
+    );
+    const r = testbed("campaign", "run", "rot.yaml", "--stack", STACK, "--out", "rot");
+    expect(r.status, r.stderr).toBe(1);
+    const s = json("rot", "summary.json");
+    expect(s.integrity).toMatchObject({ replicas: 6, verified: 5, lost: 0, corrupted: 1 });
+    expect(s.integrityProblems[0]).toMatchObject({ site: "AUSSRC", problem: "corrupted" });
+    expect(s.verdict).toBe("fail");
+    // Reads of the rotten copy failed their checksum and went to the other replica.
+    const gets = rows(read("rot", "requests")).filter((x) => x.operation === "GET" && !x.ok);
+    expect(gets.every((x) => x.status === 200)).toBe(true);
+    expect(s.operations.webdav.read.errors).toBe(0);
+  }, 300_000);
+
+  it("Ctrl-C mid-run leaves an incomplete record and no containers", async () => {
+    const child = spawn(process.execPath, [join(root, "bin", "testbed.mjs"), "campaign", "run", "smoke", "--out", "interrupted"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    const started = new Promise<void>((resolve) =>
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        // Interrupt once the load has run for a while.
+        if (/campaign: 1\d s of 50 s/.test(stderr)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await Promise.race([started, exited]);
+    child.kill("SIGINT");
+    expect(await exited, stderr).toBe(130);
+    const run = json("interrupted", "run.json");
+    expect(run.status).toBe("incomplete");
+    expect(run.error).toMatch(/interrupted/);
+    expect(run.endedAt).not.toBeNull();
+    // What was measured until then is a readable table.
+    expect(read("interrupted", "requests").numRows).toBeGreaterThan(0);
+    expect(containers("campaign-smoke")).toEqual([]);
+  }, 900_000);
+});
