@@ -48,7 +48,8 @@ export const ServiceSummarySchema = Schema.Struct({
   errors: Schema.Number,
   errorRate: Schema.Number,
   throughputPerSecond: Schema.Number,
-  latencySeconds: Percentiles,
+  /** Null when no request of the service succeeded. */
+  latencySeconds: Schema.NullOr(Percentiles),
 });
 
 export const ThresholdSchema = Schema.Struct({

@@ -5,7 +5,8 @@
 #                              STILTS' votlint for the dataset tests; Chromium for the
 #                              dashboard; Docker, debootstrap and toxiproxy for the stack)
 #   scripts/setup.sh --stack   what `testbed stack` needs (Docker running, toxiproxy built)
-#   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer)
+#   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer, wrk and
+#                              jq as the harness's peers, Docker, k6)
 # Downloaded and built tools are cached under .tools/ (git-ignored), keyed by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ case "$mode" in
   main) ;;
   --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap) ;;
   --stack) apt_packages=(docker.io debootstrap) ;;
-  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv jq) ;;
+  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv jq wrk docker.io debootstrap) ;;
   *) echo "setup: unknown mode $mode (expected --test, --bench or --stack)" >&2; exit 2 ;;
 esac
 
@@ -56,7 +57,7 @@ if [ "$mode" = "--bench" ]; then
   bash bench/peers/build-simgrid-flows.sh .tools/bin/simgrid-flows
 fi
 
-if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ]; then
+if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ] || [ "$mode" = "--bench" ]; then
   bash scripts/start-dockerd.sh
   bash scripts/go-tools.sh toxiproxy k6
 fi

@@ -109,10 +109,10 @@ function verdictSection(page: Page, s: CampaignSummary): void {
     v.errors,
     fmtPercent(v.errorRate),
     `${fmtNumber(v.throughputPerSecond)} /s`,
-    fmtSeconds(v.latencySeconds.p50),
-    fmtSeconds(v.latencySeconds.p90),
-    fmtSeconds(v.latencySeconds.p95),
-    fmtSeconds(v.latencySeconds.p99),
+    v.latencySeconds === null ? "—" : fmtSeconds(v.latencySeconds.p50),
+    v.latencySeconds === null ? "—" : fmtSeconds(v.latencySeconds.p90),
+    v.latencySeconds === null ? "—" : fmtSeconds(v.latencySeconds.p95),
+    v.latencySeconds === null ? "—" : fmtSeconds(v.latencySeconds.p99),
   ]);
   page.table(["service", "requests", "errors", "error rate", "throughput", "p50", "p90", "p95", "p99"], rows);
 }
