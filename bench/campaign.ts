@@ -8,6 +8,9 @@
  *   operation with its MD5 check, k6's JSON streamed into the run record). Its rate is the GETs
  *   in requests.arrow over the load's duration.
  *
+ * - reference: k6 alone, the same VUs in a bare `http.get` loop with no output: the ceiling of
+ *   the load engine itself on this machine, which no k6-based harness can pass.
+ *
  * BENCH_RUNS (default 3) alternating runs of each; medians and their ratio (target >= 0.7).
  * Both share the machine's cores with nginx, as they would in CI.
  */
@@ -38,6 +41,15 @@ function wrk(url: string): number {
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
   if (m === null) throw new Error(`wrk printed no rate:\n${out}`);
   if (non2xx !== null) throw new Error(`wrk saw ${non2xx[1]} failed responses`);
+  return Number(m[1]);
+}
+
+function k6Alone(dir: string, url: string): number {
+  const script = join(dir, "plain.js");
+  writeFileSync(script, `import http from "k6/http";\nexport const options = { vus: ${connections}, duration: "${seconds}s" };\nexport default function () { http.get(${JSON.stringify(url)}, { tags: { name: "bench" } }); }\n`);
+  const out = execFileSync(join(root, ".tools", "bin", "k6"), ["run", "-q", "--summary-mode=compact", "--no-usage-report", script], { encoding: "utf8", env: { ...process.env, K6_NO_USAGE_REPORT: "true" } });
+  const m = /http_reqs\.*:\s+\d+\s+([\d.]+)\/s/.exec(out);
+  if (m === null) throw new Error(`k6 printed no rate:\n${out}`);
   return Number(m[1]);
 }
 
@@ -89,15 +101,19 @@ async function main(): Promise<void> {
     log(`${runs} runs of ${seconds} s each, ${connections} connections, ${FILE_BYTES}-byte file; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
     const peer: number[] = [];
     const ours: number[] = [];
+    const engine: number[] = [];
     for (let i = 0; i < runs; i++) {
       peer.push(wrk(`${base}/bench/file.bin`));
       ours.push(harness(dir, i, targetFile, campaignFile));
-      log(`run ${i + 1}: wrk ${peer[i]!.toFixed(0)}/s, harness ${ours[i]!.toFixed(0)}/s`);
+      engine.push(k6Alone(dir, `${base}/bench/file.bin`));
+      log(`run ${i + 1}: wrk ${peer[i]!.toFixed(0)}/s, harness ${ours[i]!.toFixed(0)}/s, k6 alone ${engine[i]!.toFixed(0)}/s`);
     }
     const ratio = median(ours) / median(peer);
     printTable(`WebDAV GETs of a ${FILE_BYTES}-byte file, ${connections} connections, ${seconds} s (median of ${runs})`, [
       ["peer: wrk", `${median(peer).toFixed(0)} requests/s  (runs: ${peer.map((x) => x.toFixed(0)).join(", ")}; ${wrkVersion})`],
       ["harness: campaign run (k6 + ingest)", `${median(ours).toFixed(0)} requests/s  (runs: ${ours.map((x) => x.toFixed(0)).join(", ")}; ${k6Version})`],
+      ["reference: k6 alone (bare GET loop)", `${median(engine).toFixed(0)} requests/s  (runs: ${engine.map((x) => x.toFixed(0)).join(", ")}); k6 alone / wrk ${(median(engine) / median(peer)).toFixed(2)}`],
+      ["harness / k6 alone", (median(ours) / median(engine)).toFixed(2)],
       ["ratio harness / wrk", `${ratio.toFixed(2)}  (target >= ${TARGET}: ${ratio >= TARGET ? "PASS" : "FAIL"})`],
       ["load average", loadavg().map((x) => x.toFixed(2)).join(" ")],
     ]);

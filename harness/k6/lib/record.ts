@@ -38,14 +38,17 @@ export const latencyMs = (res: Outcome, wallMs: number): number => {
   return t.blocked + t.sending + t.waiting + t.receiving;
 };
 
-function withMetadata(meta: Record<string, string | number> | undefined, emit: () => void): void {
+// Metadata is per VU and sticks to every later sample: set for one sample, then removed. Plain
+// assignments rather than spreads: this runs for every request.
+function emit(trend: Trend, value: number, tags: Record<string, string>, key: string, n: number, meta: Record<string, string | number> | undefined): void {
   const md = exec.vu.metrics.metadata;
-  if (meta === undefined) return emit();
-  for (const k in meta) md[k] = String(meta[k]);
+  md[key] = String(n);
+  if (meta !== undefined) for (const k in meta) md[k] = String(meta[k]);
   try {
-    emit();
+    trend.add(value, tags);
   } finally {
-    for (const k in meta) delete md[k];
+    delete md[key];
+    if (meta !== undefined) for (const k in meta) delete md[k];
   }
 }
 
@@ -62,9 +65,7 @@ export function recordRequest(
   bytes: number,
   meta?: Record<string, string | number>,
 ): void {
-  withMetadata({ bytes, ...meta }, () =>
-    requests.add(latencyMs(res, wallMs), { service, operation, status: String(res.status), ok: ok ? "1" : "0" }),
-  );
+  emit(requests, latencyMs(res, wallMs), { service, operation, status: String(res.status), ok: ok ? "1" : "0" }, "bytes", bytes, meta);
 }
 
 /** One operations.arrow row: a logical operation of `attempts` requests that took `ms` in all. */
@@ -76,7 +77,7 @@ export function recordOperation(
   attempts: number,
   meta?: Record<string, string | number>,
 ): void {
-  withMetadata({ attempts, ...meta }, () => operations.add(ms, { service, operation, ok: ok ? "1" : "0" }));
+  emit(operations, ms, { service, operation, ok: ok ? "1" : "0" }, "attempts", attempts, meta);
 }
 
 /** Response body length in bytes (k6 gives strings for text, ArrayBuffer for binary). */
