@@ -84,6 +84,9 @@ export function offeredRate(load: Load, t: number): number | null {
   }
 }
 
+/** Iterations a window must expect before its achieved fraction is judged. */
+const MIN_EXPECTED = 5;
+
 export interface KneeWindow {
   service: string;
   startSeconds: number;
@@ -137,7 +140,9 @@ export function knees(c: Campaign, s: Samples): { windows: KneeWindow[]; knees: 
       const reasons: string[] = [];
       if (win.p95Seconds !== null && win.p95Seconds > k.maxP95Seconds) reasons.push(`p95 ${win.p95Seconds.toFixed(3)} s > ${k.maxP95Seconds} s`);
       if (win.errorRate > k.maxErrorRate) reasons.push(`error rate ${win.errorRate.toFixed(3)} > ${k.maxErrorRate}`);
-      if (win.achievedPerSecond < k.minAchievedFraction * offered) reasons.push(`${win.achievedPerSecond.toFixed(2)}/s done of ${offered.toFixed(2)}/s offered`);
+      // Falling behind is judged only where a window expects enough iterations for a fraction to
+      // mean something (at 0.2/s, a 5 s window holds 0, 1 or 2 of them by chance).
+      if (offered * k.window >= MIN_EXPECTED && win.achievedPerSecond < k.minAchievedFraction * offered) reasons.push(`${win.achievedPerSecond.toFixed(2)}/s done of ${offered.toFixed(2)}/s offered`);
       if (reasons.length > 0) knee = { ...knee, found: true, offeredPerSecond: offered, atSeconds: w0, reason: reasons.join("; ") };
       else knee.lastGoodPerSecond = Math.max(knee.lastGoodPerSecond ?? 0, offered);
     }

@@ -174,6 +174,29 @@ describe("summary arithmetic", () => {
     expect(windows[9]!.achievedPerSecond).toBeCloseTo(23.75, 0);
   });
 
+  it("a slow ramp served on time has no knee, however its first windows fall", () => {
+    const c = decodeCampaign(
+      {
+        name: "slow",
+        phases: [{ name: "ramp", duration: "90 s", load: { ingest: { executor: "ramping-arrival-rate", startRate: 0.1, stages: [{ target: 3, duration: "90 s" }] } } }],
+        knee: { services: ["ingest"], window: "5 s" },
+      },
+      "slow.yaml",
+    );
+    // One ingestion each time the integral of the rate r(t) = 0.1 + 2.9 t / 90 passes a whole number.
+    const t: number[] = [];
+    for (let s = 0, done = 0; s < 90; s += 0.001) {
+      if (0.1 * s + (2.9 * s * s) / 180 >= done + 1) {
+        t.push(s);
+        done++;
+      }
+    }
+    const col = { t: Float64Array.from(t), seconds: new Float64Array(t.length).fill(0.5), ok: new Uint8Array(t.length).fill(1), attempts: new Int32Array(t.length).fill(9), length: t.length };
+    const { knees: k } = knees(c, { requests: new Map(), operations: new Map([["ingest.ingest", col]]), lastSeconds: 90 });
+    expect(k.ingest).toMatchObject({ found: false, atSeconds: null });
+    expect(k.ingest!.lastGoodPerSecond).toBeCloseTo(0.1 + (2.9 * 87.5) / 90, 9);
+  });
+
   it("thresholds read summary paths, list elements by kind:target; a missing metric fails", () => {
     const c = decodeCampaign({ ...base, thresholds: { "services.tap.errorRate": "== 0", "faults.site-down:X.errorsDuring": "> 0", "services.soda.errorRate": "< 1" } }, "c.yaml");
     const s = rampSamples();
