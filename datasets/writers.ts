@@ -36,7 +36,7 @@ export type Source = (c: ColumnDef, b: Batch) => Values;
 const isPooled = (v: Values): v is Pooled => !(v instanceof Float64Array) && !(v instanceof TextColumn);
 
 /** RecordBatchFileWriter whose bytes go to an {@link Output} (no in-memory queue). */
-class OutputFileWriter extends RecordBatchFileWriter {
+export class OutputFileWriter extends RecordBatchFileWriter {
   constructor(private readonly out: Output) {
     super();
   }

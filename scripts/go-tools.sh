@@ -15,7 +15,7 @@ build() { # name version module binary-name-from-go-install
     echo "setup: building $name $version with go install" >&2
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
     CGO_ENABLED=0 GOBIN="$PWD/$dir.tmp" go install "$module@$version"
-    mv "$dir.tmp/$built" "$dir.tmp/$name"
+    [ "$built" = "$name" ] || mv "$dir.tmp/$built" "$dir.tmp/$name"
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   ln -sf "../go/$name-$version/$name" ".tools/bin/$name"

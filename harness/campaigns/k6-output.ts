@@ -30,6 +30,7 @@ import {
 } from "apache-arrow";
 import { CAMPAIGN_SERVICES, REQUEST_COLUMNS } from "../../dashboards/campaign-record.js";
 import { FileOutput, type Output } from "../../datasets/output.js";
+import { OutputFileWriter } from "../../datasets/writers.js";
 
 /** Per-service request columns, in arrival order; the arrays are exactly `length` long. */
 export interface RequestColumns {
@@ -211,20 +212,6 @@ class DictColumn implements Column {
   }
   data(n: number): Data {
     return makeData({ type: this.type, length: n, nullCount: 0, data: this.keys.subarray(0, n), dictionary: this.dictionary });
-  }
-}
-
-/** RecordBatchFileWriter whose bytes go straight to a file (no in-memory queue), as in datasets/writers.ts. */
-class OutputFileWriter extends RecordBatchFileWriter {
-  constructor(private readonly out: Output) {
-    super();
-  }
-  protected override _write(chunk: Parameters<RecordBatchFileWriter["_write"]>[0]): this {
-    if (this._started && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
-      this.out.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this._position += chunk.byteLength;
-    }
-    return this;
   }
 }
 

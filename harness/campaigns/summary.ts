@@ -6,20 +6,7 @@
 import type { Campaign, Load, Service, Threshold } from "./schema.js";
 import type { IntegrityResult } from "./files.js";
 
-/** Compact per-request columns, as the k6 output ingest keeps them. */
-export interface RequestColumns {
-  t: Float64Array;
-  latency: Float64Array;
-  ok: Uint8Array;
-  length: number;
-}
-export interface OperationColumns {
-  t: Float64Array;
-  seconds: Float64Array;
-  ok: Uint8Array;
-  attempts: Int32Array;
-  length: number;
-}
+import type { OperationColumns, RequestColumns } from "./k6-output.js";
 
 export interface Samples {
   requests: Map<string, RequestColumns>;

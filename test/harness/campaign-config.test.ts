@@ -152,7 +152,7 @@ describe("summary arithmetic", () => {
         lat.push(s / 2 > 25 ? 3 : 0.1);
       }
     }
-    const col = { t: Float64Array.from(t), latency: Float64Array.from(lat), ok: new Uint8Array(t.length).fill(1), length: t.length };
+    const col = { t: Float64Array.from(t), latency: Float64Array.from(lat), ok: new Uint8Array(t.length).fill(1), status: new Int32Array(t.length).fill(200), length: t.length };
     return { requests: new Map([["tap", col]]), operations: new Map(), lastSeconds: 100 };
   }
 

@@ -25,6 +25,20 @@ const read = (run: string, table: string): Table => tableFromIPC(readFileSync(jo
 const json = (run: string, file: string) => JSON.parse(readFileSync(join(dir, run, file), "utf8"));
 const rows = (t: Table) => t.toArray().map((r) => r.toJSON() as Record<string, unknown>);
 
+/** `<name>.yaml`: one phase of WebDAV reads at 4/s of `files` placed files, plus `extra` lines. */
+function readsCampaign(name: string, o: { files: number; kib: number; seconds: number }, extra: string[]): void {
+  const lines = [
+    `name: ${name}`,
+    "stack: { sites: [AUSSRC, UKSRC, CHSRC], clientSite: UKSRC }",
+    `files: { count: ${o.files}, size: ${o.kib} KiB, seeded: ${o.files} }`,
+    "phases:",
+    `  - { name: reads, duration: ${o.seconds} s, load: { webdav: { executor: constant-arrival-rate, rate: 4, mix: { read: 1 } } } }`,
+    ...extra,
+    "",
+  ];
+  writeFileSync(join(dir, `${name}.yaml`), lines.join("\n"));
+}
+
 beforeAll(() => {
   const r = testbed("stack", "up", "sv-2026", "--name", STACK, "--sites", SITES, "--client-site", "UKSRC");
   if (r.status !== 0) throw new Error(`stack up failed:\n${r.stderr}`);
@@ -65,22 +79,7 @@ describe("campaigns on the local stack", () => {
   }, 300_000);
 
   it("an impossible threshold fails with exit code 1 and a complete record", () => {
-    writeFileSync(
-      join(dir, "impossible.yaml"),
-      [
-        "name: impossible",
-        "stack: { sites: [AUSSRC, UKSRC, CHSRC], clientSite: UKSRC }",
-        "files: { count: 2, size: 4 KiB, seeded: 2 }",
-        "phases:",
-        "  - name: reads",
-        "    duration: 5 s",
-        "    load: { webdav: { executor: constant-arrival-rate, rate: 4, mix: { read: 1 } } }",
-        "thresholds:",
-        '  services.webdav.latencySeconds.p50: "< 0.000001"',
-        '  services.webdav.errorRate: "== 0"',
-        "",
-      ].join("\n"),
-    );
+    readsCampaign("impossible", { files: 2, kib: 4, seconds: 5 }, ["thresholds:", '  services.webdav.latencySeconds.p50: "< 0.000001"', '  services.webdav.errorRate: "== 0"']);
     const r = testbed("campaign", "run", "impossible.yaml", "--stack", STACK, "--out", "impossible");
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}services\.webdav\.latencySeconds\.p50 < 0\.000001/);
@@ -123,23 +122,7 @@ describe("campaigns on the local stack", () => {
   }, 300_000);
 
   it("a replica corrupted on purpose is caught by the integrity check", () => {
-    writeFileSync(
-      join(dir, "rot.yaml"),
-      [
-        "name: rot",
-        "stack: { sites: [AUSSRC, UKSRC, CHSRC], clientSite: UKSRC }",
-        "files: { count: 3, size: 16 KiB, seeded: 3 }",
-        "phases:",
-        "  - name: reads",
-        "    duration: 8 s",
-        "    load: { webdav: { executor: constant-arrival-rate, rate: 4, mix: { read: 1 } } }",
-        "faults:",
-        "  - { kind: corrupt-replica, site: AUSSRC, at: 2 s }",
-        "thresholds:",
-        '  operations.webdav.read.errorRate: "== 0"',
-        "",
-      ].join("\n"),
-    );
+    readsCampaign("rot", { files: 3, kib: 16, seconds: 8 }, ["faults:", "  - { kind: corrupt-replica, site: AUSSRC, at: 2 s }", "thresholds:", '  operations.webdav.read.errorRate: "== 0"']);
     const r = testbed("campaign", "run", "rot.yaml", "--stack", STACK, "--out", "rot");
     expect(r.status, r.stderr).toBe(1);
     const s = json("rot", "summary.json");

@@ -72,18 +72,23 @@ start_server() {
 	echo "$DACHS_PID" >"$STATE/server.pid"
 }
 
-# stop_server GRACE_TENTHS: SIGTERM, then SIGKILL after GRACE_TENTHS/10 s
-stop_server() {
-	local grace="${1:-50}"
-	if [ -n "$DACHS_PID" ] && kill -0 "$DACHS_PID" 2>/dev/null; then
-		kill -TERM "$DACHS_PID" 2>/dev/null
+# stop_pid PID GRACE_TENTHS: SIGTERM, then SIGKILL after GRACE_TENTHS/10 s
+stop_pid() {
+	local pid="$1" grace="$2"
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
 		for _ in $(seq 1 "$grace"); do
-			kill -0 "$DACHS_PID" 2>/dev/null || break
+			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$DACHS_PID" 2>/dev/null
-		wait "$DACHS_PID" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	fi
+}
+
+# stop_server GRACE_TENTHS: the DaCHS server (default 5 s of grace)
+stop_server() {
+	stop_pid "$DACHS_PID" "${1:-50}"
 	DACHS_PID=""
 	rm -f "$PIDFILE" "$STATE/server.pid"
 }
@@ -99,15 +104,7 @@ start_ingest() {
 }
 
 stop_ingest() {
-	if [ -n "$INGEST_PID" ] && kill -0 "$INGEST_PID" 2>/dev/null; then
-		kill -TERM "$INGEST_PID" 2>/dev/null
-		for _ in $(seq 1 30); do
-			kill -0 "$INGEST_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$INGEST_PID" 2>/dev/null
-		wait "$INGEST_PID" 2>/dev/null
-	fi
+	stop_pid "$INGEST_PID" 30
 	INGEST_PID=""
 	rm -f "$STATE/ingest.pid"
 }
