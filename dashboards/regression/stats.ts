@@ -151,12 +151,12 @@ export function welchT(x: number[], y: number[]): TestResult {
  * One new value against a sample: is `value` outside the prediction interval of `sample`?
  * t = (value - mean) / (s * sqrt(1 + 1/n)) with n - 1 degrees of freedom (normal data assumed).
  * For CI runs that produce one candidate run per commit, where no two-sample test can reach
- * significance.
+ * significance. `minSpread` is the least standard deviation assumed for the baseline.
  */
-export function predictionTest(sample: number[], value: number): TestResult {
+export function predictionTest(sample: number[], value: number, minSpread = 0): TestResult {
   const n = sample.length;
   if (n < 2) throw new RangeError("a prediction test needs at least two baseline values");
-  const s = Math.sqrt(sampleVariance(sample));
+  const s = Math.max(Math.sqrt(sampleVariance(sample)), minSpread);
   const diff = value - mean(sample);
   if (s === 0) return { statistic: diff === 0 ? 0 : Math.sign(diff) * Infinity, pValue: diff === 0 ? 1 : 0, method: "prediction", df: n - 1 };
   const t = diff / (s * Math.sqrt(1 + 1 / n));

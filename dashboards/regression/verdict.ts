@@ -6,7 +6,10 @@
  * regression or an improvement ("changed" when the metric has no direction). Tests: Mann-Whitney
  * U (default) or Welch's t with two or more candidate runs; with one candidate run, a prediction
  * test against the baseline's mean and spread (see stats.ts), since no two-sample test can reach
- * significance with a single value.
+ * significance with a single value. That spread is taken as at least half the minimum effect
+ * (relative to the baseline median): a few baseline runs that agree by chance, or a metric
+ * quantised by a polling interval, are no evidence that the metric never moves, and would turn
+ * any change into a "significant" one.
  */
 import { median } from "simple-statistics";
 import type { MetricRule } from "./config.js";
@@ -58,7 +61,7 @@ export function compareMetric(metric: string, baseline: number[], candidate: num
   const bm = median(baseline);
   const cm = median(candidate);
   const test: TestResult =
-    candidate.length === 1 ? predictionTest(baseline, candidate[0]!) : rule.test === "welch" ? welchT(candidate, baseline) : mannWhitneyU(candidate, baseline);
+    candidate.length === 1 ? predictionTest(baseline, candidate[0]!, (rule.minEffect * Math.abs(bm)) / 2) : rule.test === "welch" ? welchT(candidate, baseline) : mannWhitneyU(candidate, baseline);
   const change = relativeChange(bm, cm);
   return { ...base, baselineMedian: bm, candidateMedian: cm, change, pValue: test.pValue, method: test.method, verdict: classify(test.pValue, change, rule) };
 }

@@ -83,6 +83,18 @@ describe("verdicts", () => {
     expect(compareMetric("m", [1], [2], rule).verdict).toBe("insufficient data");
   });
 
+  it("two baseline runs that agree by chance do not make every change significant", () => {
+    // Seen on the smoke campaign: a discovery time quantised by a 0.25 s poll, 0.506 and 0.5065 s
+    // in the baseline, 0.6 s in the candidate. Taken at face value (s = 0.00035) the prediction test
+    // gives p = 0.003; with the spread floored at half the 5 % minimum effect, t = 0.0937 /
+    // (0.01266 * sqrt(1.5)) = 6.05 at 1 df, p = 0.104.
+    const r = compareMetric("operations.ingest.rucio-discoverable.seconds.p50", [0.506, 0.5065], [0.6], { ...rule, direction: "lower" });
+    expect(r.pValue).toBeCloseTo(0.1043, 3);
+    expect(r.verdict).toBe("unchanged");
+    // A doubling is still a regression.
+    expect(compareMetric("m", [0.506, 0.5065, 0.507], [1.2], { ...rule, direction: "lower" }).verdict).toBe("regression");
+  });
+
   // 1000 seeded baseline/candidate pairs from one distribution: how often is a regression called?
   const falsePositives = (test: "mann-whitney" | "welch", nCandidate: number, minEffect: number) => {
     let n = 0;
