@@ -6,7 +6,7 @@
  * own raw rows (requests.arrow, faults.arrow), not against the code that summarised them.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
@@ -73,6 +73,9 @@ describe("campaigns on the local stack", () => {
     // Integrity covers every replica written: placed files x copies, uploads, ingested copies.
     const puts = req.filter((x) => x.service === "webdav" && x.operation === "PUT" && x.ok).length;
     expect(summary.integrity).toEqual({ files: expect.any(Number), replicas: 6 * 2 + puts, verified: 6 * 2 + puts, lost: 0, corrupted: 0 });
+    // The Rucio password reached k6 only through its secret source: no file of the record holds it.
+    const password = JSON.parse(readFileSync(join(dir, "stacks", STACK, "credentials.json"), "utf8")).rucio.password as string;
+    for (const f of readdirSync(join(dir, "smoke"))) expect(readFileSync(join(dir, "smoke", f)).includes(password), f).toBe(false);
     // Ingested products became discoverable in Rucio and in TAP.
     expect(summary.operations.ingest["tap-discoverable"].count).toBeGreaterThan(0);
     expect(summary.operations.ingest.ingest.errors).toBe(0);
