@@ -276,55 +276,40 @@ class TableFile {
 // ---------------------------------------------------------------------------------------------
 // Compact in-memory columns, grown by doubling.
 
-class RequestSeries {
-  t = new Float64Array(1024);
-  latency = new Float64Array(1024);
-  ok = new Uint8Array(1024);
-  status = new Int32Array(1024);
+/** Time, a float value, success and an integer per sample: latency and status for requests, duration and attempts for operations. */
+class Series {
+  t: Float64Array;
+  value: Float64Array;
+  ok: Uint8Array;
+  int: Int32Array;
   length = 0;
-  push(t: number, latency: number, ok: boolean, status: number): void {
+  constructor(capacity: number) {
+    this.t = new Float64Array(capacity);
+    this.value = new Float64Array(capacity);
+    this.ok = new Uint8Array(capacity);
+    this.int = new Int32Array(capacity);
+  }
+  push(t: number, value: number, ok: boolean, int: number): void {
     const i = this.length;
     if (i === this.t.length) {
       this.t = grow(this.t, new Float64Array(i * 2));
-      this.latency = grow(this.latency, new Float64Array(i * 2));
+      this.value = grow(this.value, new Float64Array(i * 2));
       this.ok = grow(this.ok, new Uint8Array(i * 2));
-      this.status = grow(this.status, new Int32Array(i * 2));
+      this.int = grow(this.int, new Int32Array(i * 2));
     }
     this.t[i] = t;
-    this.latency[i] = latency;
+    this.value[i] = value;
     this.ok[i] = ok ? 1 : 0;
-    this.status[i] = status;
+    this.int[i] = int;
     this.length = i + 1;
   }
-  done(): RequestColumns {
+  requests(): RequestColumns {
     const n = this.length;
-    return { t: this.t.slice(0, n), latency: this.latency.slice(0, n), ok: this.ok.slice(0, n), status: this.status.slice(0, n), length: n };
+    return { t: this.t.slice(0, n), latency: this.value.slice(0, n), ok: this.ok.slice(0, n), status: this.int.slice(0, n), length: n };
   }
-}
-
-class OperationSeries {
-  t = new Float64Array(256);
-  seconds = new Float64Array(256);
-  ok = new Uint8Array(256);
-  attempts = new Int32Array(256);
-  length = 0;
-  push(t: number, seconds: number, ok: boolean, attempts: number): void {
-    const i = this.length;
-    if (i === this.t.length) {
-      this.t = grow(this.t, new Float64Array(i * 2));
-      this.seconds = grow(this.seconds, new Float64Array(i * 2));
-      this.ok = grow(this.ok, new Uint8Array(i * 2));
-      this.attempts = grow(this.attempts, new Int32Array(i * 2));
-    }
-    this.t[i] = t;
-    this.seconds[i] = seconds;
-    this.ok[i] = ok ? 1 : 0;
-    this.attempts[i] = attempts;
-    this.length = i + 1;
-  }
-  done(): OperationColumns {
+  operations(): OperationColumns {
     const n = this.length;
-    return { t: this.t.slice(0, n), seconds: this.seconds.slice(0, n), ok: this.ok.slice(0, n), attempts: this.attempts.slice(0, n), length: n };
+    return { t: this.t.slice(0, n), seconds: this.value.slice(0, n), ok: this.ok.slice(0, n), attempts: this.int.slice(0, n), length: n };
   }
 }
 
@@ -398,8 +383,8 @@ class Ingest {
   malformed = 0;
   first = Infinity;
   last = -Infinity;
-  readonly requests = new Map<string, RequestSeries>();
-  readonly operations = new Map<string, OperationSeries>();
+  readonly requests = new Map<string, Series>();
+  readonly operations = new Map<string, Series>();
   readonly writes = new Map<string, WrittenFile>();
 
   private readonly rq: {
@@ -568,7 +553,7 @@ class Ingest {
       r.bytes.values[i] = bytes;
       r.file.next();
       let series = this.requests.get(service);
-      if (series === undefined) this.requests.set(service, (series = new RequestSeries()));
+      if (series === undefined) this.requests.set(service, (series = new Series(1024)));
       series.push(t, ms, ok, status);
       this.requestCount++;
       if (!ok) this.errorCount++;
@@ -597,7 +582,7 @@ class Ingest {
       o.file.next();
       const key = `${service}.${operation}`;
       let series = this.operations.get(key);
-      if (series === undefined) this.operations.set(key, (series = new OperationSeries()));
+      if (series === undefined) this.operations.set(key, (series = new Series(256)));
       series.push(t, ms, ok, attempts);
       this.operationCount++;
     }
@@ -676,9 +661,9 @@ export async function ingestK6Output(input: NodeJS.ReadableStream | Readable, op
   if (failure !== null) throw failure;
   opts.onProgress?.(ing.requestCount, ing.errorCount);
   const requests = new Map<string, RequestColumns>();
-  for (const [k, s] of ing.requests) requests.set(k, s.done());
+  for (const [k, s] of ing.requests) requests.set(k, s.requests());
   const operations = new Map<string, OperationColumns>();
-  for (const [k, s] of ing.operations) operations.set(k, s.done());
+  for (const [k, s] of ing.operations) operations.set(k, s.operations());
   return {
     originEpochMs: ing.originEpochMs,
     firstSeconds: ing.requestCount > 0 ? ing.first : 0,
