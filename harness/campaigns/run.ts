@@ -147,6 +147,8 @@ function scheduleFaults(c: Campaign, target: Target, seeded: WrittenReplica[], o
             log(`fault ${w.kind} ${w.target} failed: ${r.left.message}`);
             return;
           }
+          // On from when it took effect, not from when the timer fired (timers and k6's clock differ by ms).
+          w.atSeconds = now();
           const id = r.right.id;
           w.undo = async () => {
             w.undo = null;
