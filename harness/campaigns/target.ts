@@ -13,6 +13,7 @@ import { listOf, name } from "../../scenarios/schema.js";
 import { rseName } from "../clients/rucio.js";
 import { TEST_SCOPE } from "../stack/stack.js";
 import { readCredentials, type StackState } from "../stack/state.js";
+import { allowSet, hostAllowed, hostOf } from "../k6/lib/hosts.js";
 
 export interface TargetSite {
   name: string;
@@ -37,24 +38,6 @@ export interface Target {
   /** Never logged, never recorded. */
   secrets: { rucio_username?: string; rucio_password?: string; rucio_token?: string };
 }
-
-/** Host and host:port (the scheme's default port when none is given) of a URL, lower case; null if not http(s). */
-export function hostOf(url: string): { host: string; hostPort: string } | null {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== "http:" && u.protocol !== "https:") return null;
-    const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, "");
-    return { host, hostPort: `${host}:${u.port === "" ? (u.protocol === "https:" ? 443 : 80) : u.port}` };
-  } catch {
-    return null;
-  }
-}
-
-export const hostAllowed = (allow: readonly string[], url: string): boolean => {
-  const h = hostOf(url);
-  const set = new Set(allow.map((a) => a.toLowerCase()));
-  return h !== null && (set.has(h.host) || set.has(h.hostPort));
-};
 
 export function localTarget(state: StackState): Target {
   const creds = readCredentials(state);
@@ -126,8 +109,9 @@ export function configTarget(file: string): Target {
   if (Either.isLeft(r)) throw new ScenarioError(issuesFromParse(file, (r.left as ParseResult.ParseError).issue));
   const t = r.right;
   const issues: ScenarioIssue[] = [];
+  const allow = allowSet(t.allowHosts);
   const check = (path: string, u: string | undefined) => {
-    if (u !== undefined && !hostAllowed(t.allowHosts, u)) {
+    if (u !== undefined && !hostAllowed(allow, u)) {
       issues.push({ file, path, expected: `a host on allowHosts (${t.allowHosts.join(", ")})`, found: `"${hostOf(u)?.hostPort}"` });
     }
   };

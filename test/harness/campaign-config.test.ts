@@ -13,6 +13,7 @@ import { decodeCampaign } from "../../harness/campaigns/schema.js";
 import { entryScript, k6Options } from "../../harness/campaigns/script.js";
 import { knees, metricAt, quantileSorted, summarise, type Samples } from "../../harness/campaigns/summary.js";
 import { configTarget } from "../../harness/campaigns/target.js";
+import { allowSet, hostAllowed, hostOf } from "../../harness/k6/lib/hosts.js";
 import { ScenarioError } from "../../scenarios/errors.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -91,6 +92,19 @@ describe("targets", () => {
     } catch (e) {
       expect((e as ScenarioError).issues.map((i) => `${i.path}: ${i.found}`)).toEqual(['tap: "evil.example.net:443"', 'sites[0].webdav: "dav.example.org:8443"']);
     }
+  });
+
+  it("one allowlist rule for the harness and the k6 script: a URL without a port has its scheme's", () => {
+    const allow = allowSet(["dav.example.org:443", "A.org", "[::1]:8080"]);
+    expect(hostAllowed(allow, "https://dav.example.org/x")).toBe(true);
+    expect(hostAllowed(allow, "http://dav.example.org/x")).toBe(false);
+    expect(hostAllowed(allow, "https://dav.example.org:8443/x")).toBe(false);
+    expect(hostAllowed(allow, "https://a.org:9/x?y")).toBe(true);
+    expect(hostAllowed(allow, "https://user@a.org")).toBe(true);
+    expect(hostAllowed(allow, "https://a.org.evil.net/")).toBe(false);
+    expect(hostAllowed(allow, "ftp://a.org/")).toBe(false);
+    expect(hostAllowed(allow, "http://[::1]:8080/tap")).toBe(true);
+    expect(hostOf("HTTPS://Dav.Example.org/x")).toEqual({ host: "dav.example.org", hostPort: "dav.example.org:443" });
   });
 
   it("reads secrets from the environment and never puts them in a message", () => {

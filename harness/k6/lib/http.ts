@@ -5,16 +5,14 @@
  */
 import type { K6Plan } from "./plan.ts";
 import type { Outcome } from "./record.ts";
+import { allowSet, hostAllowed as isAllowed } from "./hosts.ts";
 
-let allowed: Set<string> | null = null;
+let allowed: ReadonlySet<string> | null = null;
 
-/** The URL's host (and host:port) is on the allowlist. */
+/** The URL's host (or host:port) is on the plan's allowlist. */
 export function hostAllowed(plan: K6Plan, url: string): boolean {
-  allowed ??= new Set(plan.allowHosts.map((h) => h.toLowerCase()));
-  const m = /^https?:\/\/(?:[^/@]*@)?(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?/i.exec(url);
-  if (m === null) return false;
-  const host = m[1]!.toLowerCase();
-  return allowed.has(host) || (m[2] !== undefined && allowed.has(`${host}:${m[2]}`));
+  allowed ??= allowSet(plan.allowHosts);
+  return isAllowed(allowed, url);
 }
 
 /** A request the script refused to send: recorded like a transport error. */
