@@ -46,4 +46,11 @@ export class Checksums {
   digest(): { adler32: string; md5: string } {
     return { adler32: this.adler.hex(), md5: this.md5.digest("hex") };
   }
+
+  /** Size and checksums of bytes held whole. */
+  static of(buf: Uint8Array): { bytes: number; adler32: string; md5: string } {
+    const c = new Checksums();
+    c.update(buf);
+    return { bytes: c.bytes, ...c.digest() };
+  }
 }

@@ -7,21 +7,14 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Effect, Schedule } from "effect";
-import { Adler32 } from "../../datasets/checksum.js";
+import { Checksums } from "../../datasets/checksum.js";
 import { request, type HttpError } from "../clients/http.js";
 import { RucioClient, type RucioError } from "../clients/rucio.js";
 import type { PoolFile, SeededFile } from "../k6/lib/plan.js";
 import type { Target } from "./target.js";
 
-const md5 = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
-const adler32 = (b: Uint8Array) => {
-  const a = new Adler32();
-  a.update(b);
-  return a.hex();
-};
-
 /** Payload `i` of a run: SHA-256 in counter mode over (seed, i), so the same seed gives the same bytes. */
-export function payload(seed: number, i: number, bytes: number): Uint8Array {
+function payload(seed: number, i: number, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
   for (let off = 0, block = 0; off < bytes; off += 32, block++) {
     const h = createHash("sha256").update(`srcnet-campaign:${seed}:${i}:${block}`).digest();
@@ -30,15 +23,16 @@ export function payload(seed: number, i: number, bytes: number): Uint8Array {
   return out;
 }
 
-/** Writes the pool into `dir`; returns what k6 needs (paths and checksums). */
-export function writePool(dir: string, seed: number, count: number, bytes: number): PoolFile[] {
+/** Writes the pool into `dir`: what k6 needs (paths and checksums) and the payloads themselves. */
+export function writePool(dir: string, seed: number, count: number, bytes: number): { files: PoolFile[]; payloads: Uint8Array[] } {
   mkdirSync(dir, { recursive: true });
-  return Array.from({ length: count }, (_, i) => {
-    const b = payload(seed, i, bytes);
+  const payloads = Array.from({ length: count }, (_, i) => payload(seed, i, bytes));
+  const files = payloads.map((b, i) => {
     const path = join(dir, `pool-${i}.bin`);
     writeFileSync(path, b);
-    return { path, bytes: b.length, adler32: adler32(b), md5: md5(b) };
+    return { path, ...Checksums.of(b) };
   });
+  return { files, payloads };
 }
 
 /** A replica the campaign wrote (or placed): where, and which payload it must hold. */
@@ -128,10 +122,10 @@ export function verifyIntegrity(target: Target, pool: PoolFile[], replicas: Writ
           Effect.retry({ schedule: Schedule.exponential("200 millis"), times: 3, while: (e) => e.status === null || e.status >= 500 }),
           Effect.map((res) => {
             const want = pool[r.pool]!;
-            const b = res.value;
-            return b.length === want.bytes && md5(b) === want.md5 && adler32(b) === want.adler32
+            const got = Checksums.of(res.value);
+            return got.bytes === want.bytes && got.md5 === want.md5 && got.adler32 === want.adler32
               ? null
-              : { site: r.site, path: r.path, problem: "corrupted" as const, detail: `${b.length} bytes, md5 ${md5(b)}; expected ${want.bytes} bytes, md5 ${want.md5}` };
+              : { site: r.site, path: r.path, problem: "corrupted" as const, detail: `${got.bytes} bytes, md5 ${got.md5}; expected ${want.bytes} bytes, md5 ${want.md5}` };
           }),
           Effect.catchAll((e) => Effect.succeed({ site: r.site, path: r.path, problem: "lost" as const, detail: e.message })),
         ),

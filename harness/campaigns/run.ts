@@ -28,7 +28,7 @@ import { acquireStack, isUp, TEST_SCOPE, type UpOptions } from "../stack/stack.j
 import { removeStack } from "../docker/labels.js";
 import { ingestK6Output } from "./k6-output.js";
 import { entryScript } from "./script.js";
-import { seedFiles, verifyIntegrity, writePool, payload, type IntegrityResult, type WrittenReplica } from "./files.js";
+import { seedFiles, verifyIntegrity, writePool, type IntegrityResult, type WrittenReplica } from "./files.js";
 import { summarise, type FaultWindow } from "./summary.js";
 import { localTarget, type Target } from "./target.js";
 import { parseCsv, sodaWorkload, tapWorkload } from "./workload.js";
@@ -244,8 +244,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
     );
     const prefix = `c${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
-    const pool = writePool(join(work, "pool"), c.seed, c.files.count, c.files.size);
-    const payloads = pool.map((_, i) => payload(c.seed, i, c.files.size));
+    const { files: pool, payloads } = writePool(join(work, "pool"), c.seed, c.files.count, c.files.size);
     o.log(`placing ${c.files.seeded} files on ${c.copies} sites each`);
     const seeded = yield* orFail(
       "placing the campaign's files",
