@@ -31,7 +31,7 @@ import { entryScript } from "./script.js";
 import { seedFiles, verifyIntegrity, writePool, type IntegrityResult, type WrittenReplica } from "./files.js";
 import { summarise, type FaultWindow } from "./summary.js";
 import { localTarget, type Target } from "./target.js";
-import { parseCsv, sodaWorkload, tapWorkload } from "./workload.js";
+import { productTemplate, sodaWorkload, tapWorkload } from "./workload.js";
 import type { Campaign, CampaignFault } from "./schema.js";
 
 export class CampaignError extends Data.TaggedError("CampaignError")<{ message: string }> {}
@@ -255,7 +255,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
     const local = target.kind === "local";
     const tap = tapWorkload(dataset, c.seed, 64).map((q) => (local ? q : { ...q, expectRows: null }));
     const soda = local ? sodaWorkload(dataset, c.seed, 32) : [];
-    const template = firstCatalogueRow(dataset);
+    const template = productTemplate(dataset);
     const plan: K6Plan = {
       allowHosts: target.allowHosts,
       timeoutSeconds: c.timeoutSeconds,
@@ -268,7 +268,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       catalogueGrows: c.phases.some((p) => p.load.ingest !== undefined) || (yield* productsIngestedBefore(target)) > 0,
       soda,
       copies: c.copies,
-      ingest: template === null || target.endpoints.ingest === null ? null : { template, didPrefix: target.didPrefix },
+      ingest: target.endpoints.ingest === null ? null : { template, didPrefix: target.didPrefix },
     };
     writeFileSync(join(work, "plan.json"), JSON.stringify(plan));
     writeFileSync(join(work, "entry.ts"), entryScript(c, join(work, "plan.json")));
@@ -354,13 +354,4 @@ function productsIngestedBefore(target: Target): Effect.Effect<number> {
     // Unknown: assume it may have grown rather than fail queries that are right.
     Effect.orElseSucceed(() => 1),
   );
-}
-
-/** A catalogue row of the dataset: the template of an ingested product's metadata. */
-function firstCatalogueRow(dataset: string): Record<string, unknown> | null {
-  const f = join(dataset, "catalogue.csv");
-  if (!existsSync(f)) return null;
-  const [head, first] = parseCsv(readFileSync(f, "utf8"));
-  if (head === undefined || first === undefined) return null;
-  return Object.fromEntries(head.map((n, i) => [n, first[i] === "" ? null : (first[i] ?? null)]));
 }

@@ -101,6 +101,8 @@ interface Product {
 
 interface Catalogue {
   rows: Product[];
+  /** The first row, every column as written (empty cells null). */
+  first: Record<string, string | null>;
   /** Every payload file as `<scope>:<name>` (srcnet.files has one row per file). */
   files: Set<string>;
 }
@@ -161,7 +163,9 @@ function readCatalogue(datasetDir: string): Catalogue {
     });
   }
   if (rows.length === 0) throw new Error(`${datasetDir}/catalogue.csv has no rows`);
-  const cat = { rows, files };
+  const firstRow = table[1]!;
+  const first = Object.fromEntries(header.map((name, i) => [name, firstRow[i] === "" || firstRow[i] === undefined ? null : firstRow[i]!]));
+  const cat = { rows, files, first };
   catalogues.set(datasetDir, cat);
   return cat;
 }
@@ -603,6 +607,14 @@ export function tapWorkload(datasetDir: string, seed: number, n: number): TapQue
     if (kind === "cone") return coneQuery(cat, r, sorted);
     return { kind, ...pick(r, templates[kind])(cat, r, sorted) };
   });
+}
+
+/**
+ * A catalogue row of the dataset as the ingestion service takes it: the template of an ingested
+ * product's metadata (the campaign replaces its identifying fields).
+ */
+export function productTemplate(datasetDir: string): Record<string, string | null> {
+  return { ...readCatalogue(datasetDir).first };
 }
 
 /**
