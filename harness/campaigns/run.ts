@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tableFromArrays } from "apache-arrow";
-import { Data, Effect, Exit, Scope } from "effect";
+import { Cause, Data, Effect, Exit, Scope } from "effect";
 import { RunRecord } from "../../records/run-record.js";
 import { request } from "../clients/http.js";
 import type { Scenario } from "../../scenarios/types.js";
@@ -231,7 +231,10 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
         await faults?.stop();
         await ingestDone?.catch(() => {});
         if (Exit.isInterrupted(exit)) record.interrupted("interrupted (Ctrl-C) before the campaign finished");
-        else if (Exit.isFailure(exit) && record.status === "incomplete") record.finish("failed", String(Exit.isFailure(exit) ? (exit.cause as { error?: { message?: string } }).error?.message ?? "failed" : ""));
+        else if (Exit.isFailure(exit) && record.status === "incomplete") {
+          const e = Cause.squash(exit.cause);
+          record.finish("failed", (e instanceof Error ? e.message : String(e)).split("\n")[0]);
+        }
       }),
     );
     const scope = yield* Effect.scope;
