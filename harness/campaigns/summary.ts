@@ -39,9 +39,9 @@ function percentiles(values: Float64Array): Percentiles {
   return { p50: quantileSorted(s, 0.5), p90: quantileSorted(s, 0.9), p95: quantileSorted(s, 0.95), p99: quantileSorted(s, 0.99) };
 }
 
-function okValues(values: Float64Array, ok: Uint8Array, n: number, from = -Infinity, to = Infinity, t?: Float64Array): Float64Array {
+function okValues(values: Float64Array, ok: Uint8Array, n: number): Float64Array {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) if (ok[i] === 1 && (t === undefined || (t[i]! >= from && t[i]! < to))) out.push(values[i]!);
+  for (let i = 0; i < n; i++) if (ok[i] === 1) out.push(values[i]!);
   return Float64Array.from(out);
 }
 
@@ -107,21 +107,36 @@ export function knees(c: Campaign, s: Samples): { windows: KneeWindow[]; knees: 
     const ok = cols?.ok ?? new Uint8Array();
     const n = cols?.length ?? 0;
     let knee: Knee = { found: false, offeredPerSecond: null, lastGoodPerSecond: null, atSeconds: null, reason: null };
-    for (let w0 = 0; w0 + k.window <= c.durationSeconds + 1e-9; w0 += k.window) {
+    // Window starts by repeated addition, then every sample put in its window in one pass.
+    const starts: number[] = [];
+    for (let w0 = 0; w0 + k.window <= c.durationSeconds + 1e-9; w0 += k.window) starts.push(w0);
+    const count = new Float64Array(starts.length);
+    const good = new Float64Array(starts.length);
+    const okLatency: number[][] = starts.map(() => []);
+    for (let i = 0; i < n; i++) {
+      const ti = t[i]!;
+      if (starts.length === 0) break;
+      // floor(t / window), corrected for the rounding of the repeated additions.
+      let w = Math.min(starts.length - 1, Math.max(0, Math.floor(ti / k.window)));
+      while (w > 0 && ti < starts[w]!) w--;
+      while (w < starts.length - 1 && ti >= starts[w]! + k.window) w++;
+      if (ti < starts[w]! || ti >= starts[w]! + k.window) continue;
+      count[w]!++;
+      if (ok[i] === 1) {
+        good[w]!++;
+        okLatency[w]!.push(lat[i]!);
+      }
+    }
+    for (let w = 0; w < starts.length; w++) {
+      const w0 = starts[w]!;
       const mid = w0 + k.window / 2;
       const phase = c.phases.find((p) => mid >= p.startSeconds && mid < p.startSeconds + p.durationSeconds);
       const load = phase?.load[svc as Service];
       const offered = load === undefined || phase === undefined ? null : offeredRate(load, mid - phase.startSeconds);
-      let count = 0;
-      let good = 0;
-      for (let i = 0; i < n; i++) {
-        if (t[i]! >= w0 && t[i]! < w0 + k.window) {
-          count++;
-          good += ok[i]!;
-        }
-      }
-      const p = percentiles(okValues(lat, ok, n, w0, w0 + k.window, t));
-      const win: KneeWindow = { service: svc, startSeconds: w0, offeredPerSecond: offered, achievedPerSecond: good / k.window, p95Seconds: p?.p95 ?? null, errorRate: count === 0 ? 0 : (count - good) / count };
+      const p = percentiles(Float64Array.from(okLatency[w]!));
+      const cw = count[w]!;
+      const gw = good[w]!;
+      const win: KneeWindow = { service: svc, startSeconds: w0, offeredPerSecond: offered, achievedPerSecond: gw / k.window, p95Seconds: p?.p95 ?? null, errorRate: cw === 0 ? 0 : (cw - gw) / cw };
       windows.push(win);
       if (knee.found || offered === null || offered === 0) continue;
       const reasons: string[] = [];
