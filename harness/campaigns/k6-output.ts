@@ -31,6 +31,7 @@ import {
 import { CAMPAIGN_SERVICES, REQUEST_COLUMNS } from "../../dashboards/campaign-record.js";
 import { FileOutput, type Output } from "../../datasets/output.js";
 import { OutputFileWriter } from "../../datasets/writers.js";
+import { TextColumn } from "../../datasets/bytes.js";
 
 /** Per-service request columns, in arrival order; the arrays are exactly `length` long. */
 export interface RequestColumns {
@@ -113,27 +114,18 @@ interface Column {
   data(n: number): Data;
 }
 
-class F64Column implements Column {
-  readonly type = new Float64();
-  readonly values: Float64Array;
-  constructor(capacity: number) {
-    this.values = new Float64Array(capacity);
-  }
+/** A numeric column over a typed array the ingest fills by index. */
+class NumberColumn<T extends Float64Array | Int32Array> implements Column {
+  constructor(
+    readonly type: Float64 | Int32,
+    readonly values: T,
+  ) {}
   data(n: number): Data {
-    return makeData({ type: this.type, length: n, nullCount: 0, data: this.values.subarray(0, n) });
+    return makeData({ type: this.type, length: n, nullCount: 0, data: this.values.subarray(0, n) } as never);
   }
 }
-
-class I32Column implements Column {
-  readonly type = new Int32();
-  readonly values: Int32Array;
-  constructor(capacity: number) {
-    this.values = new Int32Array(capacity);
-  }
-  data(n: number): Data {
-    return makeData({ type: this.type, length: n, nullCount: 0, data: this.values.subarray(0, n) });
-  }
-}
+const f64 = (capacity: number) => new NumberColumn(new Float64(), new Float64Array(capacity));
+const i32 = (capacity: number) => new NumberColumn(new Int32(), new Int32Array(capacity));
 
 class BoolColumn implements Column {
   readonly type = new Bool();
@@ -150,17 +142,18 @@ class BoolColumn implements Column {
   }
 }
 
-/** Plain utf8: an open set of values never needs a dictionary delta, which not every reader takes. */
+/**
+ * Plain utf8 (an open set of values never needs a dictionary delta, which not every reader
+ * takes), built in the dataset writer's growable {@link TextColumn}.
+ */
 class Utf8Column implements Column {
   readonly type = new Utf8();
-  private readonly offsets: Int32Array;
-  private bytes = new Uint8Array(1 << 16);
-  private end = 0;
+  private readonly text: TextColumn;
   // Operations and phases are few: encode each once.
   private readonly encoded = new Map<string, Uint8Array>();
   private readonly encoder = new TextEncoder();
   constructor(capacity: number) {
-    this.offsets = new Int32Array(capacity + 1);
+    this.text = new TextColumn(capacity, 16);
   }
   set(i: number, s: string): void {
     let b = this.encoded.get(s);
@@ -168,20 +161,12 @@ class Utf8Column implements Column {
       b = this.encoder.encode(s);
       if (this.encoded.size < 4096) this.encoded.set(s, b);
     }
-    if (i === 0) this.end = 0;
-    const end = this.end + b.length;
-    if (end > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(end, this.bytes.length * 2));
-      grown.set(this.bytes.subarray(0, this.end));
-      this.bytes = grown;
-    }
-    this.bytes.set(b, this.end);
-    this.end = end;
-    this.offsets[i + 1] = end;
+    if (i === 0) this.text.reset();
+    this.text.append(b);
   }
   data(n: number): Data {
-    if (n === 0) this.end = 0;
-    return makeData({ type: this.type, length: n, nullCount: 0, valueOffsets: this.offsets.subarray(0, n + 1), data: this.bytes.subarray(0, this.end) });
+    const t = this.text;
+    return makeData({ type: this.type, length: n, nullCount: 0, valueOffsets: t.offsets.subarray(0, n + 1), data: t.data.subarray(0, t.offsets[n]!) });
   }
 }
 
@@ -389,24 +374,24 @@ class Ingest {
 
   private readonly rq: {
     file: TableFile;
-    t: F64Column;
+    t: NumberColumn<Float64Array>;
     service: DictColumn;
     operation: Utf8Column;
     phase: Utf8Column;
-    latency: F64Column;
-    status: I32Column;
+    latency: NumberColumn<Float64Array>;
+    status: NumberColumn<Int32Array>;
     ok: BoolColumn;
-    bytes: F64Column;
+    bytes: NumberColumn<Float64Array>;
   };
   private readonly op: {
     file: TableFile;
-    t: F64Column;
+    t: NumberColumn<Float64Array>;
     service: DictColumn;
     operation: Utf8Column;
     phase: Utf8Column;
-    seconds: F64Column;
+    seconds: NumberColumn<Float64Array>;
     ok: BoolColumn;
-    attempts: I32Column;
+    attempts: NumberColumn<Int32Array>;
   };
 
   constructor(
@@ -416,14 +401,14 @@ class Ingest {
   ) {
     const C = REQUEST_COLUMNS;
     const r = {
-      t: new F64Column(cap),
+      t: f64(cap),
       service: new DictColumn(cap, 0, CAMPAIGN_SERVICES),
       operation: new Utf8Column(cap),
       phase: new Utf8Column(cap),
-      latency: new F64Column(cap),
-      status: new I32Column(cap),
+      latency: f64(cap),
+      status: i32(cap),
       ok: new BoolColumn(cap),
-      bytes: new F64Column(cap),
+      bytes: f64(cap),
     };
     const rfile = new TableFile(
       join(dir, "requests.arrow"),
@@ -442,13 +427,13 @@ class Ingest {
     this.rq = { file: rfile, ...r };
     const O = OPERATION_COLUMNS;
     const o = {
-      t: new F64Column(cap),
+      t: f64(cap),
       service: new DictColumn(cap, 1, CAMPAIGN_SERVICES),
       operation: new Utf8Column(cap),
       phase: new Utf8Column(cap),
-      seconds: new F64Column(cap),
+      seconds: f64(cap),
       ok: new BoolColumn(cap),
-      attempts: new I32Column(cap),
+      attempts: i32(cap),
     };
     let ofile: TableFile;
     try {
