@@ -11,6 +11,7 @@ import { Checksums } from "../../datasets/checksum.js";
 import { request, type HttpError } from "../clients/http.js";
 import { RucioClient, type RucioError } from "../clients/rucio.js";
 import type { PoolFile, SeededFile } from "../k6/lib/plan.js";
+import { pathOf } from "../k6/lib/urls.js";
 import type { Target } from "./target.js";
 
 /** Payload `i` of a run: SHA-256 in counter mode over (seed, i), so the same seed gives the same bytes. */
@@ -41,8 +42,6 @@ export interface WrittenReplica {
   path: string;
   pool: number;
 }
-
-const pathOf = (url: string) => new URL(url).pathname;
 
 /**
  * Places `n` files on `copies` sites each (rotating), before the load. With Rucio, as a data-lake

@@ -13,7 +13,7 @@ import { listOf, name } from "../../scenarios/schema.js";
 import { rseName } from "../clients/rucio.js";
 import { TEST_SCOPE } from "../stack/stack.js";
 import { readCredentials, type StackState } from "../stack/state.js";
-import { allowSet, hostAllowed, hostOf } from "../k6/lib/hosts.js";
+import { allowSet, hostAllowed, hostOf } from "../k6/lib/urls.js";
 
 export interface TargetSite {
   name: string;

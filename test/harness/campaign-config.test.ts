@@ -13,7 +13,7 @@ import { decodeCampaign } from "../../harness/campaigns/schema.js";
 import { entryScript, k6Options } from "../../harness/campaigns/script.js";
 import { knees, metricAt, quantileSorted, summarise, type Samples } from "../../harness/campaigns/summary.js";
 import { configTarget } from "../../harness/campaigns/target.js";
-import { allowSet, hostAllowed, hostOf } from "../../harness/k6/lib/hosts.js";
+import { allowSet, hostAllowed, hostOf, pathOf } from "../../harness/k6/lib/urls.js";
 import { ScenarioError } from "../../scenarios/errors.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -94,7 +94,7 @@ describe("targets", () => {
     }
   });
 
-  it("one allowlist rule for the harness and the k6 script: a URL without a port has its scheme's", () => {
+  it("one reading of URLs for the harness and the k6 script: a URL without a port has its scheme's", () => {
     const allow = allowSet(["dav.example.org:443", "A.org", "[::1]:8080"]);
     expect(hostAllowed(allow, "https://dav.example.org/x")).toBe(true);
     expect(hostAllowed(allow, "http://dav.example.org/x")).toBe(false);
@@ -105,6 +105,9 @@ describe("targets", () => {
     expect(hostAllowed(allow, "ftp://a.org/")).toBe(false);
     expect(hostAllowed(allow, "http://[::1]:8080/tap")).toBe(true);
     expect(hostOf("HTTPS://Dav.Example.org/x")).toEqual({ host: "dav.example.org", hostPort: "dav.example.org:443" });
+    // The path a write is recorded under, alike for the script's uploads and the harness's own.
+    expect(pathOf("http://127.0.0.1:8080/rucio/tests/ab/cd/f1?x=1#y")).toBe("/rucio/tests/ab/cd/f1");
+    expect(pathOf("https://dav.example.org")).toBe("/");
   });
 
   it("reads secrets from the environment and never puts them in a message", () => {

@@ -5,7 +5,7 @@
  */
 import type { K6Plan } from "./plan.ts";
 import type { Outcome } from "./record.ts";
-import { allowSet, hostAllowed as isAllowed } from "./hosts.ts";
+import { allowSet, hostAllowed as isAllowed } from "./urls.ts";
 
 let allowed: ReadonlySet<string> | null = null;
 

@@ -4,6 +4,7 @@ import crypto from "k6/crypto";
 import exec from "k6/execution";
 import type { K6Plan } from "./plan.ts";
 import { hostAllowed, params, refused, timed } from "./http.ts";
+import { pathOf } from "./urls.ts";
 import { bodyBytes, recordOperation, recordRequest } from "./record.ts";
 
 /**
@@ -34,8 +35,6 @@ export function get(plan: K6Plan, url: string, md5: string): boolean {
   return ok;
 }
 
-/** The path part of an absolute URL (k6 has no URL class). */
-export const pathOf = (url: string) => url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/[?#].*$/, "");
 
 let uploads = 0;
 

@@ -1,9 +1,11 @@
 /**
- * The allowlist rule, shared by the harness (checking a target's endpoints before anything is
- * sent) and the k6 script (checking every URL it builds or follows), so both judge a URL alike.
- * No imports: it runs in Node and in k6's runtime, which has no URL class.
+ * What the harness and the k6 script both read from a URL, so both read it alike: the allowlist
+ * rule (the harness checks a target's endpoints before anything is sent, the script every URL it
+ * builds or follows) and the path a file was written under (the integrity check matches the
+ * script's writes with the harness's own). No imports: it runs in Node and in k6's runtime,
+ * which has no URL class.
  *
- * An entry is a host (any port) or host:port; a URL without a port has its scheme's default.
+ * An allowlist entry is a host (any port) or host:port; a URL without a port has its scheme's default.
  */
 
 /** Host (lower case, IPv6 without brackets) and host:port of an http(s) URL; null for anything else. */
@@ -22,3 +24,6 @@ export function hostAllowed(allow: ReadonlySet<string>, url: string): boolean {
   const h = hostOf(url);
   return h !== null && (allow.has(h.host) || allow.has(h.hostPort));
 }
+
+/** The path of an absolute URL, without query or fragment. */
+export const pathOf = (url: string): string => url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").replace(/[?#].*$/, "") || "/";
