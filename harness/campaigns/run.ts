@@ -178,15 +178,20 @@ function scheduleFaults(c: Campaign, target: Target, seeded: WrittenReplica[], o
       }, Math.max(0, f.at * 1000 - (Date.now() - originMs))),
     );
   }
+  let stopped: Promise<void> | null = null;
   return {
     windows,
-    /** Stops pending timers and undoes every fault still on. */
-    stop: async () => {
-      for (const t of timers) clearTimeout(t);
-      await Promise.all(windows.map((w) => w.undo?.()));
-      // A fault injected by another path (or whose timer raced the stop) is cleared from the state too.
-      await run(undo(stack, null));
-    },
+    /**
+     * Stops pending timers and undoes every fault still on; once (the end of the load and the
+     * run's finalizer both ask).
+     */
+    stop: () =>
+      (stopped ??= (async () => {
+        for (const t of timers) clearTimeout(t);
+        await Promise.all(windows.map((w) => w.undo?.()));
+        // A fault injected by another path (or whose timer raced the stop) is cleared from the state too.
+        await run(undo(stack, null));
+      })()),
   };
 }
 
