@@ -47,10 +47,21 @@ export function registerBench(program: Command): void {
           const count = (v: string) => g.comparisons.filter((c) => c.verdict === v).length;
           process.stdout.write(
             `${g.comparisons.length} metrics: ${count("regression")} regressions, ${count("improvement")} improvements, ${count("changed")} changed, ` +
-              `${count("unchanged")} unchanged, ${count("insufficient data")} with too few runs\n\n`,
+              `${count("unchanged")} unchanged, ${count("insufficient data")} with too few runs\n`,
           );
+          // Why some metrics could not be judged, each reason once (they depend on the window, not the metric).
+          for (const r of new Set(g.comparisons.flatMap((c) => (c.reason === undefined ? [] : [c.reason])))) process.stdout.write(`  too few runs: ${r}\n`);
+          process.stdout.write("\n");
         }
-        process.stdout.write(regressions.length > 0 ? `verdict: REGRESSION (${regressions.map((c) => c.metric).join(", ")})\n` : "verdict: no significant regression\n");
+        const all = groups.flatMap((g) => g.comparisons);
+        const judged = all.filter((c) => c.verdict !== "insufficient data").length;
+        process.stdout.write(
+          regressions.length > 0
+            ? `verdict: REGRESSION (${regressions.map((c) => c.metric).join(", ")})\n`
+            : all.length > 0 && judged === 0
+              ? "verdict: nothing could be judged: too few runs for every metric (see above)\n"
+              : "verdict: no significant regression\n",
+        );
       }
       if (regressions.length > 0) process.exitCode = 1;
     });

@@ -1,7 +1,7 @@
 /**
  * Two-sample tests behind the regression verdicts. simple-statistics gives the rank sum, the
  * error function, log-gamma, means and variances; what it lacks is written here: the exact null
- * distribution of Mann-Whitney U, the tie-corrected normal approximation, and Student's t
+ * distribution of Mann-Whitney U (with ties), the tie-corrected normal approximation, and Student's t
  * distribution (through the regularised incomplete beta function).
  */
 import { errorFunction, gammaln, mean, sampleVariance, wilcoxonRankSum } from "simple-statistics";
@@ -100,31 +100,94 @@ function exactUCounts(m: number, n: number): Float64Array {
   return c;
 }
 
-/** Largest pooled sample for which U's exact distribution is used (when there are no ties). */
+/**
+ * With ties: counts[s] = the number of ways to choose m of the pooled values whose doubled
+ * midranks (integers) sum to s, i.e. the permutation distribution of the rank sum given the ties
+ * actually present. Dynamic programming over the values, O(n * m * sum of ranks); with n <= 50
+ * every count is at most C(50, 25) < 2^53, so the arithmetic is exact.
+ */
+function exactRankSumCounts(doubledRanks: number[], m: number): Float64Array {
+  const maxSum = doubledRanks.reduce((a, b) => a + b, 0);
+  // ways[k * (maxSum + 1) + s]: subsets of size k with doubled-rank sum s.
+  const width = maxSum + 1;
+  const ways = new Float64Array((m + 1) * width);
+  ways[0] = 1;
+  let reach = 0;
+  for (const r of doubledRanks) {
+    reach += r;
+    for (let k = m; k >= 1; k--) {
+      const row = k * width;
+      const prev = (k - 1) * width;
+      for (let s = reach; s >= r; s--) ways[row + s]! += ways[prev + s - r]!;
+    }
+  }
+  return ways.subarray(m * width, (m + 1) * width);
+}
+
+/** Largest pooled sample for which U's exact (permutation) distribution is used. */
 export const EXACT_MAX_TOTAL = 50;
 
+/** Binomial coefficient C(n, k) as a float (exact below 2^53). */
+function choose(n: number, k: number): number {
+  const j = Math.min(k, n - k);
+  let c = 1;
+  for (let i = 1; i <= j; i++) c = (c * (n - j + i)) / i;
+  return Math.round(c);
+}
+
 /**
- * Mann-Whitney U test, two-sided. Exact null distribution when there are no ties and
- * n1 + n2 <= 50; otherwise the normal approximation with the tie correction of the variance and a
- * continuity correction of 0.5 (as scipy.stats.mannwhitneyu(method="asymptotic") does).
+ * The smallest two-sided p-value Mann-Whitney U can give for samples of n1 and n2 (complete
+ * separation, no ties): 2 / C(n1 + n2, n1). When it is not below alpha the test cannot call any
+ * change significant (3 against 3: 0.1).
  */
-export function mannWhitneyU(x: number[], y: number[]): TestResult {
+export function mannWhitneyMinP(n1: number, n2: number): number {
+  return Math.min(1, 2 / choose(n1 + n2, n1));
+}
+
+/**
+ * Mann-Whitney U test, two-sided. With n1 + n2 <= 50 the exact permutation distribution of the
+ * midrank sum, ties included (in tiny samples with ties the normal approximation can give
+ * p < 0.05 where no arrangement of the ranks is that rare: [5, 5, 5] against [6, 6, 6] gives 0.047,
+ * exactly 0.1). Otherwise, or with method "normal", the normal approximation with the tie
+ * correction of the variance and a continuity correction of 0.5 (as
+ * scipy.stats.mannwhitneyu(method="asymptotic") does).
+ */
+export function mannWhitneyU(x: number[], y: number[], method: "auto" | "normal" = "auto"): TestResult {
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError("Mann-Whitney U needs two non-empty samples");
   const u1 = wilcoxonRankSum(x, y) - (n1 * (n1 + 1)) / 2;
+  const n = n1 + n2;
   const pooled = [...x, ...y].sort((a, b) => a - b);
   const ties = tieGroups(pooled);
-  const n = n1 + n2;
-  if (ties.length === 0 && n <= EXACT_MAX_TOTAL) {
-    const counts = exactUCounts(n1, n2);
+  if (method === "auto" && n <= EXACT_MAX_TOTAL) {
+    let counts: Float64Array;
+    let observed: number;
+    if (ties.length === 0) {
+      counts = exactUCounts(n1, n2);
+      observed = u1;
+    } else {
+      // Doubled midranks of the pooled values; which belong to x does not matter for the null.
+      const doubled: number[] = [];
+      for (let i = 0; i < n; ) {
+        let j = i;
+        while (j + 1 < n && pooled[j + 1] === pooled[i]) j++;
+        for (let k = i; k <= j; k++) doubled.push(i + j + 2);
+        i = j + 1;
+      }
+      counts = exactRankSumCounts(doubled, n1);
+      observed = Math.round(2 * (u1 + (n1 * (n1 + 1)) / 2));
+    }
     let total = 0;
-    for (const c of counts) total += c;
-    // The null distribution is symmetric about n1*n2/2: P(U <= min(U1, U2)) on one side, doubled.
-    const low = Math.min(u1, n1 * n2 - u1);
-    let tail = 0;
-    for (let u = 0; u <= Math.floor(low + 1e-9); u++) tail += counts[u]!;
-    return { statistic: u1, pValue: Math.min(1, (2 * tail) / total), method: "mann-whitney exact" };
+    let low = 0;
+    let high = 0;
+    for (let s = 0; s < counts.length; s++) {
+      const c = counts[s]!;
+      total += c;
+      if (s <= observed) low += c;
+      if (s >= observed) high += c;
+    }
+    return { statistic: u1, pValue: Math.min(1, (2 * Math.min(low, high)) / total), method: "mann-whitney exact" };
   }
   const mu = (n1 * n2) / 2;
   const tieSum = ties.reduce((s, t) => s + t ** 3 - t, 0);
@@ -134,11 +197,14 @@ export function mannWhitneyU(x: number[], y: number[]): TestResult {
   return { statistic: u1, pValue: normalTwoSided(z), method: "mann-whitney normal" };
 }
 
-/** Welch's unequal-variance t-test, two-sided, with Welch-Satterthwaite degrees of freedom. */
-export function welchT(x: number[], y: number[]): TestResult {
+/**
+ * Welch's unequal-variance t-test, two-sided, with Welch-Satterthwaite degrees of freedom.
+ * `minSpread` is the least standard deviation assumed for each sample.
+ */
+export function welchT(x: number[], y: number[], minSpread = 0): TestResult {
   if (x.length < 2 || y.length < 2) throw new RangeError("Welch's t-test needs at least two values in each sample");
-  const v1 = sampleVariance(x) / x.length;
-  const v2 = sampleVariance(y) / y.length;
+  const v1 = Math.max(sampleVariance(x), minSpread ** 2) / x.length;
+  const v2 = Math.max(sampleVariance(y), minSpread ** 2) / y.length;
   const diff = mean(x) - mean(y);
   const se2 = v1 + v2;
   if (se2 === 0) return { statistic: diff === 0 ? 0 : Math.sign(diff) * Infinity, pValue: diff === 0 ? 1 : 0, method: "welch", df: NaN };

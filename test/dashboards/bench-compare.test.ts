@@ -26,6 +26,7 @@ beforeAll(async () => {
   writeCampaignHistory(join(dir, "same"), { runs: 3, seed0: 101, start: later });
   writeCampaignHistory(join(dir, "slower"), { runs: 3, seed0: 201, stepAt: 0, factor: { tap: 1.5 }, start: later });
   writeCampaignHistory(join(dir, "one-slower"), { runs: 1, seed0: 301, stepAt: 0, factor: { soda: 1.3 }, start: later });
+  writeCampaignHistory(join(dir, "small-baseline"), { runs: 2, seed0: 501 });
   writeCampaignHistory(join(dir, "other-scenario"), { runs: 2, seed0: 401, scenario: "tape-recall", start: later });
   mkdirSync(join(dir, "empty"));
   writeFileSync(join(dir, "bad.yaml"), "alpha: 2\n");
@@ -35,6 +36,7 @@ beforeAll(async () => {
     ["slower", () => compare("slower")],
     ["one-slower", () => compare("one-slower", "--only-changes")],
     ["same", () => compare("same")],
+    ["small", () => testbed(["bench", "compare", "--baseline", join(dir, "small-baseline"), "--candidate", join(dir, "one-slower")])],
     ...BAD_INPUT.map(([args], i): [string, () => Promise<Result>] => [
       `bad-${i}`,
       () => testbed(["bench", "compare", ...args.map((a, j) => (j > 0 && args[j - 1]!.startsWith("--") ? join(dir, a) : a))]),
@@ -72,6 +74,15 @@ describe("testbed bench compare", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/0 regressions/);
     expect(r.stdout).toMatch(/verdict: no significant regression/);
+  });
+
+  it("a window too small to judge says so, and why, instead of calling the candidate unchanged", () => {
+    const r = runs.get("small")!;
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^services\.soda\.latencySeconds\.p50 .* insufficient data$/m);
+    expect(r.stdout).toMatch(/^ {2}too few runs: one candidate run is judged against at least 4 baseline runs, found 2$/m);
+    expect(r.stdout).toMatch(/verdict: nothing could be judged: too few runs for every metric/);
   });
 
   // In-process from here: the same functions the command calls, without its start-up time.
