@@ -17,9 +17,7 @@ export class Uniforms {
   constructor(private readonly stream: RandomStream) {}
 
   private refill(): void {
-    const buf = this.buf;
-    const s = this.stream;
-    for (let i = 0; i < BLOCK; i++) buf[i] = s.uniform();
+    this.stream.fillUniform(this.buf);
     this.k = 0;
   }
 

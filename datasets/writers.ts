@@ -218,7 +218,11 @@ export class ArrowSink {
           const nulls = nullable ? numberValidity(f, n, bits) : 0;
           for (let i = 0; i < n; i++) {
             const x = f[i]!;
-            if (x === x) {
+            // Counts and sizes in kB fit 31 bits: no division for them.
+            if (x >= 0 && x < 2147483648) {
+              words[2 * i] = x;
+              words[2 * i + 1] = 0;
+            } else if (x === x) {
               // little-endian words of an integer |x| < 2^53 (two's complement when negative)
               const hi = Math.floor(x / 4294967296);
               words[2 * i] = x - hi * 4294967296;

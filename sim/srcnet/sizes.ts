@@ -28,6 +28,8 @@ export function truncatedLognormalMean(size: ProductMix["size"]): number {
  */
 export class ProductSampler {
   private readonly cumulative: number[] = [];
+  /** log of each entry's median size (taken once: size() runs for every product). */
+  private readonly mu: number[];
   readonly meanBytes: number;
 
   constructor(private readonly mix: ProductMix[]) {
@@ -36,6 +38,7 @@ export class ProductSampler {
     const total = weights.reduce((a, b) => a + b, 0);
     let acc = 0;
     for (const w of weights) this.cumulative.push((acc += w / total));
+    this.mu = mix.map((m) => Math.log(m.size.medianBytes));
     this.meanBytes = mix.reduce((acc2, m, i) => acc2 + (weights[i]! / total) * means[i]!, 0);
   }
 
@@ -48,7 +51,7 @@ export class ProductSampler {
 
   size(r: RandomStream, type: number): number {
     const s = this.mix[type]!.size;
-    const mu = Math.log(s.medianBytes);
+    const mu = this.mu[type]!;
     for (let attempt = 0; attempt < 100; attempt++) {
       const x = Math.round(r.lognormal(mu, s.sigma));
       if (x >= s.minBytes && x <= s.maxBytes) return x;

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { putFixed, putNumber } from "../../datasets/bytes.js";
-import { OBSCORE_COLUMNS } from "../../datasets/columns.js";
+import { OBSCORE_COLUMNS, type ColumnDef } from "../../datasets/columns.js";
 import { generateDataset, type DatasetOptions } from "../../datasets/generate.js";
-import { jName } from "../../datasets/generator.js";
+import { Batch, jName } from "../../datasets/generator.js";
+import { ArrowSink } from "../../datasets/writers.js";
 import { loadScenario } from "../../scenarios/load.js";
 
 /**
@@ -170,5 +171,26 @@ describe("numbers formatted by hand", () => {
     ] as const) {
       expect(text(putFixed(x, d, out, 0))).toBe(s);
     }
+  });
+});
+
+describe("Int64 columns", () => {
+  it("hold every integer a double can: small and large, negative, null", () => {
+    const xs = [0, 1, 7, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 3, 2 ** 53 - 1, -1, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 40) - 5, NaN];
+    const pools = Object.fromEntries(["dataproduct_type", "obs_collection", "access_format", "o_ucd", "pol_states", "facility_name", "instrument_name", "proposal_id", "pi_name", "product_type", "first_site", "scope", "telescope_name"].map((k) => [k, ["x"]]));
+    const b = new Batch(xs.length, pools as never, { text: false });
+    b.f.bytes!.set(xs);
+    b.n = xs.length;
+    const col: ColumnDef = { name: "bytes", kind: "long", nullable: true, description: "test" };
+    const path = join(tmp, "int64.arrow");
+    const sink = new ArrowSink(path, [col], (_c, batch) => batch.f.bytes!, b);
+    sink.write(b);
+    sink.close(b);
+    const got = tableFromIPC(readFileSync(path)).getChild("bytes")!.toArray() as BigInt64Array;
+    const valid = [...Array(xs.length).keys()].map((i) => tableFromIPC(readFileSync(path)).getChild("bytes")!.isValid(i));
+    xs.forEach((x, i) => {
+      if (Number.isNaN(x)) expect(valid[i]).toBe(false);
+      else expect([valid[i], got[i]]).toEqual([true, BigInt(x)]);
+    });
   });
 });
