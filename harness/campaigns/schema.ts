@@ -90,12 +90,25 @@ const ThresholdExpr = Schema.String.pipe(
 
 const Thresholds = Schema.Record({ key: Schema.String, value: Schema.Union(ThresholdExpr, Schema.Array(ThresholdExpr)) });
 
+const maxP95 = number({ exclusiveMin: 0 }, "A window with a higher p95 latency is past the knee.");
+const maxErrors = number({ min: 0, max: 1 }, "A window with a higher error rate is past the knee.");
+const minAchieved = number({ exclusiveMin: 0, max: 1 }, "A window completing less than this fraction of the offered rate is past the knee.");
+/** One service's own criteria, where the shared ones do not fit it (an ingestion, with its polls, is slower than a query). */
+const KneeCriteria = Schema.Struct({
+  maxP95Seconds: Schema.optional(maxP95),
+  maxErrorRate: Schema.optional(maxErrors),
+  minAchievedFraction: Schema.optional(minAchieved),
+});
+const PerServiceKnee = Schema.Struct({ tap: Schema.optional(KneeCriteria), ingest: Schema.optional(KneeCriteria) }).annotations({
+  description: "Criteria of one service that replace the shared ones.",
+});
 const Knee = Schema.Struct({
   services: listOf(literals(["tap", "ingest"], "A service whose knee is sought."), "services", "Services whose knee is reported."),
   window: withDefault(duration("Width of the windows the load is judged in."), () => 5),
-  maxP95Seconds: withDefault(number({ exclusiveMin: 0 }, "A window with a higher p95 latency is past the knee."), () => 2),
-  maxErrorRate: withDefault(number({ min: 0, max: 1 }, "A window with a higher error rate is past the knee."), () => 0.05),
-  minAchievedFraction: withDefault(number({ exclusiveMin: 0, max: 1 }, "A window completing less than this fraction of the offered rate is past the knee."), () => 0.8),
+  maxP95Seconds: withDefault(maxP95, () => 2),
+  maxErrorRate: withDefault(maxErrors, () => 0.05),
+  minAchievedFraction: withDefault(minAchieved, () => 0.8),
+  perService: group(PerServiceKnee, (): typeof PerServiceKnee.Type => ({})),
 });
 
 export const CampaignFile = Schema.Struct({

@@ -91,6 +91,8 @@ export interface Knee {
   lastGoodPerSecond: number | null;
   atSeconds: number | null;
   reason: string | null;
+  /** The criteria this service was judged by (the shared ones, with its own in their place). */
+  criteria: { maxP95Seconds: number; maxErrorRate: number; minAchievedFraction: number };
 }
 
 /** Windows of the load over time, per service, and the knee: the first window that breaks a criterion. */
@@ -106,7 +108,13 @@ export function knees(c: Campaign, s: Samples): { windows: KneeWindow[]; knees: 
     const lat = cols === undefined ? new Float64Array() : "latency" in cols ? cols.latency : cols.seconds;
     const ok = cols?.ok ?? new Uint8Array();
     const n = cols?.length ?? 0;
-    let knee: Knee = { found: false, offeredPerSecond: null, lastGoodPerSecond: null, atSeconds: null, reason: null };
+    const own = k.perService[svc];
+    const criteria = {
+      maxP95Seconds: own?.maxP95Seconds ?? k.maxP95Seconds,
+      maxErrorRate: own?.maxErrorRate ?? k.maxErrorRate,
+      minAchievedFraction: own?.minAchievedFraction ?? k.minAchievedFraction,
+    };
+    let knee: Knee = { found: false, offeredPerSecond: null, lastGoodPerSecond: null, atSeconds: null, reason: null, criteria };
     // Window starts by repeated addition, then every sample put in its window in one pass.
     const starts: number[] = [];
     for (let w0 = 0; w0 + k.window <= c.durationSeconds + 1e-9; w0 += k.window) starts.push(w0);
@@ -140,11 +148,11 @@ export function knees(c: Campaign, s: Samples): { windows: KneeWindow[]; knees: 
       windows.push(win);
       if (knee.found || offered === null || offered === 0) continue;
       const reasons: string[] = [];
-      if (win.p95Seconds !== null && win.p95Seconds > k.maxP95Seconds) reasons.push(`p95 ${win.p95Seconds.toFixed(3)} s > ${k.maxP95Seconds} s`);
-      if (win.errorRate > k.maxErrorRate) reasons.push(`error rate ${win.errorRate.toFixed(3)} > ${k.maxErrorRate}`);
+      if (win.p95Seconds !== null && win.p95Seconds > criteria.maxP95Seconds) reasons.push(`p95 ${win.p95Seconds.toFixed(3)} s > ${criteria.maxP95Seconds} s`);
+      if (win.errorRate > criteria.maxErrorRate) reasons.push(`error rate ${win.errorRate.toFixed(3)} > ${criteria.maxErrorRate}`);
       // Falling behind is judged only where a window expects enough iterations for a fraction to
       // mean something (at 0.2/s, a 5 s window holds 0, 1 or 2 of them by chance).
-      if (offered * k.window >= MIN_EXPECTED && win.achievedPerSecond < k.minAchievedFraction * offered) reasons.push(`${win.achievedPerSecond.toFixed(2)}/s done of ${offered.toFixed(2)}/s offered`);
+      if (offered * k.window >= MIN_EXPECTED && win.achievedPerSecond < criteria.minAchievedFraction * offered) reasons.push(`${win.achievedPerSecond.toFixed(2)}/s done of ${offered.toFixed(2)}/s offered`);
       if (reasons.length > 0) knee = { ...knee, found: true, offeredPerSecond: offered, atSeconds: w0, reason: reasons.join("; ") };
       else knee.lastGoodPerSecond = Math.max(knee.lastGoodPerSecond ?? 0, offered);
     }

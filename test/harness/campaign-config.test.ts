@@ -191,6 +191,25 @@ describe("summary arithmetic", () => {
     expect(windows[9]!.achievedPerSecond).toBeCloseTo(23.75, 0);
   });
 
+  it("a service's own criteria replace the shared ones for it alone", () => {
+    const ramp = { executor: "ramping-arrival-rate", startRate: 0, stages: [{ target: 50, duration: "100 s" }] };
+    const c = decodeCampaign(
+      {
+        name: "k",
+        phases: [{ name: "ramp", duration: "100 s", load: { tap: ramp } }],
+        knee: { services: ["tap"], window: "5 s", maxP95Seconds: 1, perService: { tap: { maxP95Seconds: 5 } } },
+      },
+      "k.yaml",
+    );
+    // The ramp's latency jumps from 0.1 s to 3 s past 25/s: under the shared 1 s bound that is
+    // the knee; under tap's own 5 s bound it is not, and nothing else breaks.
+    const { knees: k } = knees(c, rampSamples());
+    expect(k.tap).toMatchObject({ found: false, lastGoodPerSecond: 48.75, criteria: { maxP95Seconds: 5, maxErrorRate: 0.05, minAchievedFraction: 0.8 } });
+    expect(() => decodeCampaign({ name: "k", phases: c.phases.length ? [{ name: "ramp", duration: "100 s", load: { tap: ramp } }] : [], knee: { services: ["tap"], perService: { soda: { maxP95Seconds: 5 } } } }, "k.yaml")).toThrow(
+      /k\.yaml.*knee\.perService.*soda/s,
+    );
+  });
+
   it("a slow ramp served on time has no knee, however its first windows fall", () => {
     const c = decodeCampaign(
       {
