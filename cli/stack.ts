@@ -137,6 +137,23 @@ export function registerStack(program: Command): void {
     });
 
   stack
+    .command("clean")
+    .description("remove the files campaigns wrote on the stack's sites (they stay after each run as its evidence)")
+    .argument("<scenario>", "preset name or scenario file the stack was started with")
+    .option("--name <name>", "stack name (default: the scenario's)")
+    .action(async (scenario: string, o: { name?: string }) => {
+      const name = stackName(o.name, scenario);
+      const { readState } = await import("../harness/stack/state.js");
+      const { cleanSites } = await import("../harness/stack/storage.js");
+      const st = readState(name);
+      if (st === null) throw new UsageError(`stack ${name} is not up (run \`testbed stack up\` first)`);
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      for (const r of await runEffect<{ site: string; freedBytes: number; after: { usedBytes: number; sizeBytes: number } }[]>(cleanSites(st))) {
+        process.stdout.write(`${r.site}: freed ${mib(r.freedBytes)}, ${mib(r.after.usedBytes)} of ${mib(r.after.sizeBytes)} used\n`);
+      }
+    });
+
+  stack
     .command("status")
     .description("list the stack's endpoints, containers, credentials file and active faults")
     .argument("<scenario>", "preset name or scenario file the stack was started with")

@@ -31,6 +31,7 @@ import { entryScript } from "./script.js";
 import { seedFiles, verifyIntegrity, writePool, type IntegrityResult, type WrittenReplica } from "./files.js";
 import { summarise, type FaultWindow } from "./summary.js";
 import { localTarget, type Target } from "./target.js";
+import { siteStorage } from "../stack/storage.js";
 import { productTemplate, sodaWorkload, tapWorkload } from "./workload.js";
 import type { Campaign, CampaignFault } from "./schema.js";
 
@@ -64,6 +65,8 @@ const fail = (message: string) => new CampaignError({ message });
 const fromPromise = <A>(what: string, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (e) => fail(`${what}: ${e instanceof Error ? e.message : String(e)}`) });
 const orFail = <A, E extends { message: string }>(what: string, e: Effect.Effect<A, E>) => Effect.mapError(e, (x) => fail(`${what}: ${x.message}`));
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** The local stack: the named running one, or a new one living as long as `scope`. */
 function localStack(o: RunOptions, scope: Scope.Scope): Effect.Effect<Target, CampaignError> {
@@ -246,6 +249,19 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
     const target = o.target === "local" ? yield* localStack(o, scope) : o.target;
     if (c.faults.length > 0 && target.stack === null) return yield* fail(`campaign ${c.name} injects faults, which needs the local stack (--target local)`);
     record.setServices(target.services);
+    if (target.stack !== null) {
+      // Files of earlier campaigns stay on a reused stack's sites: say so before they fill one up
+      // and its uploads start failing for want of space rather than for anything under test.
+      const storage = yield* Effect.either(siteStorage(target.stack));
+      if (storage._tag === "Right") {
+        for (const s of storage.right) {
+          const faulted = target.stack.faults.some((f) => f.kind === "storage-full" && f.target === s.site);
+          if (s.usedBytes > s.sizeBytes / 2 && !faulted) {
+            o.log(`site ${s.site}: storage ${mib(s.usedBytes)} of ${mib(s.sizeBytes)} used before the load; \`testbed stack clean\` removes what earlier campaigns left`);
+          }
+        }
+      }
+    }
 
     const work = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "srcnet-campaign-"))),

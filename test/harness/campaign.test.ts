@@ -138,6 +138,40 @@ describe("campaigns on the local stack", () => {
     expect(s.operations.webdav.read.errors).toBe(0);
   }, 300_000);
 
+  it("stack clean removes the files campaigns left on the sites, and the sites still take new ones", async () => {
+    const state = JSON.parse(readFileSync(join(dir, "stacks", STACK, "stack.json"), "utf8")) as { endpoints: { sites: Record<string, { direct: string }> } };
+    const find = (site: string) =>
+      spawnSync("docker", ["exec", `srcnet-${STACK}-webdav-${site.toLowerCase()}`, "find", "/srv/storage", "-type", "f"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l !== "");
+    const files = (site: string) => find(site).length;
+    // A file an earlier campaign left on UKSRC (they stay as evidence), served by the site.
+    const left = find("UKSRC")[0]!;
+    const url = `${state.endpoints.sites.UKSRC!.direct}${left.slice("/srv/storage".length)}`;
+    expect((await fetch(url)).status).toBe(200);
+    // A site more than half full is pointed out before the load.
+    spawnSync("docker", ["exec", `srcnet-${STACK}-webdav-aussrc`, "dd", "if=/dev/zero", "of=/srv/storage/campaign/filler.bin", "bs=1M", "count=140"]);
+    readsCampaign("full", { files: 1, kib: 4, seconds: 2 }, []);
+    const run = testbed("campaign", "run", "full.yaml", "--stack", STACK, "--out", "full");
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr + run.stdout).toMatch(/site AUSSRC: storage 14\d MiB of 256 MiB used before the load; `testbed stack clean` removes what earlier campaigns left/);
+    expect(run.stderr + run.stdout).not.toMatch(/site (UKSRC|CHSRC): storage/);
+    const before = Object.fromEntries(SITES.split(",").map((s) => [s, files(s)]));
+    expect(Object.values(before).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+
+    const r = testbed("stack", "clean", "sv-2026", "--name", STACK);
+    expect(r.status, r.stderr).toBe(0);
+    for (const site of SITES.split(",")) {
+      expect(files(site), site).toBe(0);
+      const line = new RegExp(`^${site}: freed (\\d+\\.\\d) MiB, \\d+\\.\\d MiB of 256\\.0 MiB used$`, "m").exec(r.stdout);
+      expect(line, r.stdout).not.toBeNull();
+      if (before[site]! > 0) expect(Number(line![1])).toBeGreaterThan(0);
+    }
+    expect((await fetch(url)).status).toBe(404);
+    // The site still stores a new file (the directories campaigns write into are made again).
+    const again = `${url.replace(/\/[^/]*$/, "")}/after-clean.bin`;
+    expect((await fetch(again, { method: "PUT", body: new Uint8Array(1024) })).status).toBe(201);
+    expect((await fetch(again)).status).toBe(200);
+  }, 120_000);
+
   it("Ctrl-C mid-run leaves an incomplete record and no containers", async () => {
     const child = spawn(process.execPath, [join(root, "bin", "testbed.mjs"), "campaign", "run", "smoke", "--out", "interrupted"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
