@@ -82,6 +82,8 @@ export interface IngestResult {
   /** Requests with `ok` false. */
   errorCount: number;
   operationCount: number;
+  /** Operations begun and never recorded (stopped by k6 at the end of the load): rows with a null `seconds`, not ok. */
+  unfinishedOperations: number;
   /** Lines that started like a campaign sample but did not parse (or lacked fields), plus a cut-off last line. */
   malformedLines: number;
   bytesRead: number;
@@ -125,6 +127,24 @@ class NumberColumn<T extends Float64Array | Int32Array> implements Column {
   }
 }
 const f64 = (capacity: number) => new NumberColumn(new Float64(), new Float64Array(capacity));
+
+/** Float64 whose NaN values are written as nulls (an unfinished operation has no duration). */
+class NullableF64Column extends NumberColumn<Float64Array> {
+  private readonly bits: Uint8Array;
+  constructor(capacity: number) {
+    super(new Float64(), new Float64Array(capacity));
+    this.bits = new Uint8Array((capacity + 7) >> 3);
+  }
+  override data(n: number): Data {
+    const v = this.values;
+    let nulls = 0;
+    for (let i = 0; i < n; i++) if (v[i] !== v[i]) nulls++;
+    if (nulls === 0) return super.data(n);
+    this.bits.fill(0);
+    for (let i = 0; i < n; i++) if (v[i] === v[i]) this.bits[i >> 3]! |= 1 << (i & 7);
+    return makeData({ type: this.type as Float64, length: n, nullCount: nulls, nullBitmap: this.bits.subarray(0, (n + 7) >> 3), data: v.subarray(0, n) });
+  }
+}
 const i32 = (capacity: number) => new NumberColumn(new Int32(), new Int32Array(capacity));
 
 class BoolColumn implements Column {
@@ -389,10 +409,13 @@ class Ingest {
     service: DictColumn;
     operation: Utf8Column;
     phase: Utf8Column;
-    seconds: NumberColumn<Float64Array>;
+    seconds: NullableF64Column;
     ok: BoolColumn;
     attempts: NumberColumn<Int32Array>;
   };
+  /** Operations begun (`srcnet_begin`) and not yet recorded, by id: at the end, the unfinished ones. */
+  private readonly open = new Map<string, { t: number; service: string; operation: string; phase: string }>();
+  unfinished = 0;
 
   constructor(
     dir: string,
@@ -431,7 +454,7 @@ class Ingest {
       service: new DictColumn(cap, 1, CAMPAIGN_SERVICES),
       operation: new Utf8Column(cap),
       phase: new Utf8Column(cap),
-      seconds: f64(cap),
+      seconds: new NullableF64Column(cap),
       ok: new BoolColumn(cap),
       attempts: i32(cap),
     };
@@ -496,7 +519,7 @@ class Ingest {
     }
     if (p.type !== "Point") return;
     const metric = p.metric;
-    if (metric !== "srcnet_req" && metric !== "srcnet_op" && metric !== "srcnet_start") return;
+    if (metric !== "srcnet_req" && metric !== "srcnet_op" && metric !== "srcnet_start" && metric !== "srcnet_begin") return;
     const d = p.data;
     if (d === null || typeof d !== "object" || !this.time.parse(d.time as string)) {
       this.malformed++;
@@ -512,6 +535,16 @@ class Ingest {
     const md = d.metadata ?? {};
     if (typeof value !== "number" || tags === null || typeof tags !== "object" || typeof tags.service !== "string" || typeof tags.operation !== "string") {
       this.malformed++;
+      return;
+    }
+    if (metric === "srcnet_begin") {
+      if (typeof md.id !== "string") {
+        this.malformed++;
+        return;
+      }
+      if (!this.origin) this.setOrigin(this.time.sec, this.time.frac);
+      const t = this.time.sec - this.originSec + (this.time.frac - this.originFrac);
+      this.open.set(md.id, { t, service: tags.service, operation: tags.operation, phase: str(tags.phase, "") });
       return;
     }
     // The sample is emitted when the request (operation) ended; it was sent `value` ms earlier.
@@ -554,23 +587,27 @@ class Ingest {
         } else if (operation === "DELETE") this.writes.delete(`${str(md.site, "")}\n${md.path}`);
       }
     } else {
-      const attempts = Number(md.attempts) | 0;
-      const o = this.op;
-      const i = o.file.n;
-      o.t.values[i] = t;
-      o.service.set(i, service);
-      o.operation.set(i, operation);
-      o.phase.set(i, phase);
-      o.seconds.values[i] = ms;
-      o.ok.set(i, ok);
-      o.attempts.values[i] = attempts;
-      o.file.next();
-      const key = `${service}.${operation}`;
-      let series = this.operations.get(key);
-      if (series === undefined) this.operations.set(key, (series = new Series(256)));
-      series.push(t, ms, ok, attempts);
-      this.operationCount++;
+      if (typeof md.id === "string") this.open.delete(md.id);
+      this.operationRow(t, service, operation, phase, ms, ok, Number(md.attempts) | 0);
     }
+  }
+
+  private operationRow(t: number, service: string, operation: string, phase: string, seconds: number, ok: boolean, attempts: number): void {
+    const o = this.op;
+    const i = o.file.n;
+    o.t.values[i] = t;
+    o.service.set(i, service);
+    o.operation.set(i, operation);
+    o.phase.set(i, phase);
+    o.seconds.values[i] = seconds;
+    o.ok.set(i, ok);
+    o.attempts.values[i] = attempts;
+    o.file.next();
+    const key = `${service}.${operation}`;
+    let series = this.operations.get(key);
+    if (series === undefined) this.operations.set(key, (series = new Series(256)));
+    series.push(t, seconds, ok, attempts);
+    this.operationCount++;
   }
 
   private setOrigin(sec: number, frac: number): void {
@@ -582,6 +619,13 @@ class Ingest {
 
   finish(): void {
     try {
+      // Begun and never recorded: k6 stopped them at the end of the load (or was stopped). They
+      // failed to finish within the campaign: rows with no duration, not ok, at their start.
+      for (const o of this.open.values()) {
+        this.operationRow(o.t, o.service, o.operation, o.phase, NaN, false, 0);
+        this.unfinished++;
+      }
+      this.open.clear();
       this.rq.file.finish();
       this.op.file.finish();
     } catch (e) {
@@ -656,6 +700,7 @@ export async function ingestK6Output(input: NodeJS.ReadableStream | Readable, op
     requestCount: ing.requestCount,
     errorCount: ing.errorCount,
     operationCount: ing.operationCount,
+    unfinishedOperations: ing.unfinished,
     malformedLines: ing.malformed,
     bytesRead,
     requests,

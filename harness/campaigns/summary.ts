@@ -229,12 +229,16 @@ export function summarise(c: Campaign, s: Samples, integrity: IntegrityResult, f
     const [svc, op] = [key.slice(0, key.indexOf(".")), key.slice(key.indexOf(".") + 1)];
     let errors = 0;
     let attempts = 0;
+    let unfinished = 0;
     for (let i = 0; i < col.length; i++) {
       errors += 1 - col.ok[i]!;
       attempts += col.attempts[i]!;
+      // no duration: begun, and stopped by k6 before it finished (k6-output.ts)
+      if (col.seconds[i] !== col.seconds[i]) unfinished++;
     }
     (operations[svc] ??= {})[op] = {
       count: col.length,
+      unfinished,
       errors,
       errorRate: col.length === 0 ? 0 : errors / col.length,
       meanAttempts: col.length === 0 ? 0 : attempts / col.length,

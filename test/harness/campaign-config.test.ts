@@ -233,6 +233,20 @@ describe("summary arithmetic", () => {
     expect(k.ingest!.lastGoodPerSecond).toBeCloseTo(0.1 + (2.9 * 87.5) / 90, 9);
   });
 
+  it("unfinished operations (no duration) count as errors and are counted apart, outside the percentiles", () => {
+    const c = decodeCampaign(base, "c.yaml");
+    const col = {
+      t: Float64Array.from([1, 2, 3, 4]),
+      seconds: Float64Array.from([1, 3, NaN, NaN]),
+      ok: Uint8Array.from([1, 1, 0, 0]),
+      attempts: Int32Array.from([5, 7, 0, 0]),
+      length: 4,
+    };
+    const { summary } = summarise(c, { requests: new Map(), operations: new Map([["ingest.ingest", col]]), lastSeconds: 10 }, { files: 0, replicas: 0, verified: 0, lost: 0, corrupted: 0, problems: [] }, []);
+    const op = (summary.operations as Record<string, Record<string, { count: number; unfinished: number; errors: number; errorRate: number; seconds: { p50: number } }>>).ingest!.ingest!;
+    expect(op).toMatchObject({ count: 4, unfinished: 2, errors: 2, errorRate: 0.5, seconds: { p50: 2 } });
+  });
+
   it("thresholds read summary paths, list elements by kind:target; a missing metric fails", () => {
     const c = decodeCampaign({ ...base, thresholds: { "services.tap.errorRate": "== 0", "faults.site-down:X.errorsDuring": "> 0", "services.soda.errorRate": "< 1" } }, "c.yaml");
     const s = rampSamples();

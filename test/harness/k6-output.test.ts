@@ -367,3 +367,65 @@ describe("ingest of hand-written samples", () => {
     expect(r.requestCount).toBe(1);
   });
 });
+
+/**
+ * An operation k6 stops before it finishes (the end of the load comes during its polls) has no
+ * sample of its own; its start, announced with beginOperation, makes it an unfinished row.
+ */
+const UNFINISHED_SCRIPT = `
+import exec from "k6/execution";
+import { sleep } from "k6";
+import { beginOperation, markStart, recordOperation } from ${JSON.stringify(RECORD_LIB)};
+
+export const options = {
+  scenarios: {
+    load__ingest: { executor: "per-vu-iterations", vus: 2, iterations: 1, maxDuration: "2s", gracefulStop: "0s", tags: { phase: "load" } },
+  },
+};
+
+export function setup() {
+  markStart();
+}
+
+export default function () {
+  const id = beginOperation("ingest", "ingest");
+  // VU 1 finishes in 0.2 s; VU 2 is still "polling" when the scenario ends at 2 s.
+  sleep(exec.vu.idInTest === 1 ? 0.2 : 10);
+  recordOperation("ingest", "ingest", 200, true, 3, { id });
+}
+`;
+
+describe.skipIf(!haveK6)("operations k6 stops before they finish", () => {
+  it("become rows with no duration, not ok, at their start; the finished one is paired with its start", async () => {
+    const script = join(tmp, "unfinished.ts");
+    writeFileSync(script, UNFINISHED_SCRIPT);
+    const startMs = Date.now();
+    const child = spawn(K6, ["run", "-q", "--address", "", "--summary-mode=disabled", "--out", "json=-", script], {
+      cwd: tmp,
+      env: { ...process.env, K6_NO_USAGE_REPORT: "true" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const r = await ingestK6Output(child.stdout, { dir: join(tmp, "unfinished") });
+    await new Promise((ok) => child.on("close", ok));
+    const wallSeconds = (Date.now() - startMs) / 1000;
+    expect(r.unfinishedOperations).toBe(1);
+    expect(r.operationCount).toBe(2);
+    const t = read(join(tmp, "unfinished", "operations.arrow"));
+    const seconds = t.getChild("seconds")!;
+    const rows = [0, 1].map((i) => ({ seconds: seconds.get(i) as number | null, ok: t.getChild("ok")!.get(i), attempts: t.getChild("attempts")!.get(i), t: t.getChild("t_seconds")!.get(i) as number, phase: t.getChild("phase")!.get(i) }));
+    const done = rows.find((x) => x.seconds !== null)!;
+    const cut = rows.find((x) => x.seconds === null)!;
+    expect(done).toMatchObject({ seconds: 0.2, ok: true, attempts: 3, phase: "load" });
+    expect(cut).toMatchObject({ ok: false, attempts: 0, phase: "load" });
+    expect(seconds.nullCount).toBe(1);
+    // Both began right after setup, i.e. near the origin, well before k6 stopped the second at 2 s.
+    for (const x of rows) expect(x.t).toBeGreaterThanOrEqual(-0.05);
+    expect(cut.t).toBeLessThan(1);
+    expect(wallSeconds).toBeLessThan(9);
+    // In memory as in the file: the unfinished row's duration is NaN, and it is not ok.
+    const mem = r.operations.get("ingest.ingest")!;
+    expect(mem.length).toBe(2);
+    expect([...mem.seconds].filter((x) => Number.isNaN(x))).toHaveLength(1);
+    expect([...mem.ok].sort()).toEqual([0, 1]);
+  }, 60_000);
+});

@@ -9,7 +9,7 @@ import exec from "k6/execution";
 import { sleep } from "k6";
 import type { K6Plan } from "./plan.ts";
 import { hostAllowed, params, refused, timed } from "./http.ts";
-import { bodyBytes, recordOperation, recordRequest } from "./record.ts";
+import { beginOperation, bodyBytes, recordOperation, recordRequest } from "./record.ts";
 import { call } from "./rucio.ts";
 import { put } from "./webdav.ts";
 import { TABLEDATA, votableRows } from "./tap.ts";
@@ -65,7 +65,8 @@ export function ingestOne(plan: K6Plan, token: string, payloads: ArrayBuffer[]):
   const all = plan.endpoints.sites;
   const sites = Array.from({ length: Math.min(plan.copies, all.length) }, (_, k) => all[(exec.vu.idInTest + i + k) % all.length]!);
   let attempts = 0;
-  const finish = (ok: boolean) => recordOperation("ingest", "ingest", Date.now() - t0, ok, attempts);
+  const id = beginOperation("ingest", "ingest");
+  const finish = (ok: boolean) => recordOperation("ingest", "ingest", Date.now() - t0, ok, attempts, { id });
 
   const pfns: string[] = [];
   for (const s of sites) {

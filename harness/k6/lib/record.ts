@@ -14,6 +14,7 @@ export type Service = "tap" | "soda" | "webdav" | "rucio" | "ingest";
 const requests = new Trend("srcnet_req", true);
 const operations = new Trend("srcnet_op", true);
 const start = new Counter("srcnet_start");
+const begun = new Counter("srcnet_begin");
 
 /** Emitted once from setup(): its timestamp is the campaign's time origin. */
 export function markStart(): void {
@@ -40,12 +41,12 @@ export const latencyMs = (res: Outcome, wallMs: number): number => {
 
 // Metadata is per VU and sticks to every later sample: set for one sample, then removed. Plain
 // assignments rather than spreads: this runs for every request.
-function emit(trend: Trend, value: number, tags: Record<string, string>, key: string, n: number, meta: Record<string, string | number> | undefined): void {
+function emit(metric: Trend | Counter, value: number, tags: Record<string, string>, key: string, n: number | string, meta: Record<string, string | number> | undefined): void {
   const md = exec.vu.metrics.metadata;
   md[key] = String(n);
   if (meta !== undefined) for (const k in meta) md[k] = String(meta[k]);
   try {
-    trend.add(value, tags);
+    metric.add(value, tags);
   } finally {
     delete md[key];
     if (meta !== undefined) for (const k in meta) delete md[k];
@@ -66,6 +67,20 @@ export function recordRequest(
   meta?: Record<string, string | number>,
 ): void {
   emit(requests, latencyMs(res, wallMs), { service, operation, status: String(res.status), ok: ok ? "1" : "0" }, "bytes", bytes, meta);
+}
+
+let begins = 0;
+
+/**
+ * Marks the start of an operation that may outlast the load (one that polls: an ingestion, an
+ * async query), which k6 stops unfinished at the end of its scenario, and with it any chance to
+ * record it. Returns the operation's id: passed to {@link recordOperation} (`meta.id`), it pairs
+ * the two, and the harness writes an operation begun and never recorded as an unfinished row.
+ */
+export function beginOperation(service: Service, operation: string): string {
+  const id = `${exec.vu.idInTest}.${begins++}`;
+  emit(begun, 1, { service, operation }, "id", id, undefined);
+  return id;
 }
 
 /** One operations.arrow row: a logical operation of `attempts` requests that took `ms` in all. */

@@ -9,7 +9,7 @@ import http from "k6/http";
 import { sleep } from "k6";
 import type { K6Plan, TapQuery } from "./plan.ts";
 import { hostAllowed, params, refused, timed } from "./http.ts";
-import { bodyBytes, recordOperation, recordRequest } from "./record.ts";
+import { beginOperation, bodyBytes, recordOperation, recordRequest } from "./record.ts";
 
 /** TAP 1.1's name for TABLEDATA; DaCHS also takes `votable/td` and `votabletd`. */
 export const TABLEDATA = "application/x-votable+xml;serialization=TABLEDATA";
@@ -93,8 +93,9 @@ function asyncQuery(plan: K6Plan, q: TapQuery): boolean {
   const meta = { kind: q.kind };
   const t0 = Date.now();
   let attempts = 0;
+  const id = beginOperation("tap", "async-query");
   const finish = (ok: boolean) => {
-    recordOperation("tap", "async-query", Date.now() - t0, ok, attempts, meta);
+    recordOperation("tap", "async-query", Date.now() - t0, ok, attempts, { ...meta, id });
     return ok;
   };
   const createUrl = `${plan.endpoints.tap}/async`;
