@@ -141,7 +141,7 @@ describe.skipIf(!existsSync(K6))("the generated k6 script", () => {
     const got = JSON.parse(r.stdout) as { scenarios: Record<string, { executor: string; exec: string; startTime: string; rate: number; timeUnit: string; tags: { phase: string } }>; totalDuration: string };
     const want = k6Options(c).scenarios as Record<string, unknown>;
     expect(Object.keys(got.scenarios).sort()).toEqual(Object.keys(want).sort());
-    expect(got.scenarios["steady__tap"]).toMatchObject({ executor: "constant-arrival-rate", exec: "tap", startTime: "10s", rate: 2, timeUnit: "1s", tags: { phase: "steady" } });
+    expect(got.scenarios["steady__tap"]).toMatchObject({ executor: "constant-arrival-rate", exec: "tap", startTime: "10s", rate: 1, timeUnit: "1s", tags: { phase: "steady" } });
     // 0.2 ingestions per second: k6 counts whole iterations, so 12 per minute.
     expect(got.scenarios["steady__ingest"]).toMatchObject({ rate: 12, timeUnit: "1m0s" });
     // k6's own total: the 50 s of phases, plus the last phase's graceful stop (the 10 s timeout), plus setup/teardown allowance.

@@ -65,8 +65,8 @@ describe("campaigns on the local stack", () => {
       expect(summary.services[svc].requests).toBe(mine.length);
       expect(summary.services[svc].errors).toBe(mine.filter((x) => !x.ok).length);
     }
-    // About 2 TAP iterations a second for 40 s plus 1 a second for 10 s (async jobs add requests).
-    expect(req.filter((x) => x.service === "tap" && x.phase === "steady").length).toBeGreaterThanOrEqual(70);
+    // One TAP iteration a second for 40 s (async jobs add requests: create, run, polls, result, delete).
+    expect(req.filter((x) => x.service === "tap" && x.phase === "steady").length).toBeGreaterThanOrEqual(38);
     // Sent times lie within the load (50 s, plus the last iterations' grace).
     expect(Math.min(...req.map((x) => x.t_seconds as number))).toBeGreaterThanOrEqual(0);
     expect(Math.max(...req.map((x) => x.t_seconds as number))).toBeLessThan(62);
