@@ -85,7 +85,7 @@ function indexType(index: IndexArray): Int8 | Int16 | Int32 {
 }
 
 /** Validity bits of rows [0, n) of numbers (NaN: null) into bits; returns the null count. */
-function numberValidity(f: Float64Array, n: number, bits: Uint8Array): number {
+export function numberValidity(f: Float64Array, n: number, bits: Uint8Array): number {
   let nulls = 0;
   for (let i = 0; i < n; i++) if (f[i] !== f[i]) nulls++;
   if (nulls === 0) return 0;

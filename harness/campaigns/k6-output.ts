@@ -30,7 +30,7 @@ import {
 } from "apache-arrow";
 import { CAMPAIGN_SERVICES, REQUEST_COLUMNS } from "../../dashboards/campaign-record.js";
 import { FileOutput, type Output } from "../../datasets/output.js";
-import { OutputFileWriter } from "../../datasets/writers.js";
+import { numberValidity, OutputFileWriter } from "../../datasets/writers.js";
 import { TextColumn } from "../../datasets/bytes.js";
 
 /** Per-service request columns, in arrival order; the arrays are exactly `length` long. */
@@ -136,13 +136,9 @@ class NullableF64Column extends NumberColumn<Float64Array> {
     this.bits = new Uint8Array((capacity + 7) >> 3);
   }
   override data(n: number): Data {
-    const v = this.values;
-    let nulls = 0;
-    for (let i = 0; i < n; i++) if (v[i] !== v[i]) nulls++;
+    const nulls = numberValidity(this.values, n, this.bits);
     if (nulls === 0) return super.data(n);
-    this.bits.fill(0);
-    for (let i = 0; i < n; i++) if (v[i] === v[i]) this.bits[i >> 3]! |= 1 << (i & 7);
-    return makeData({ type: this.type as Float64, length: n, nullCount: nulls, nullBitmap: this.bits.subarray(0, (n + 7) >> 3), data: v.subarray(0, n) });
+    return makeData({ type: this.type as Float64, length: n, nullCount: nulls, nullBitmap: this.bits.subarray(0, (n + 7) >> 3), data: this.values.subarray(0, n) });
   }
 }
 const i32 = (capacity: number) => new NumberColumn(new Int32(), new Int32Array(capacity));
