@@ -6,10 +6,11 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Scenario } from "../scenarios/types.js";
-import { TextColumn } from "./bytes.js";
-import { Batch, CatalogueGenerator, type SharedText, type TextName } from "./generator.js";
+import type { TextColumn } from "./bytes.js";
+import { Batch, CatalogueGenerator, type BatchLayout } from "./generator.js";
 import type { TelescopeNames } from "./names.js";
-import { TextBuilder } from "./text-columns.js";
+import { TextBuilder, type BuiltName, type TextTables } from "./text-columns.js";
+import type { Arena } from "./wasm.js";
 
 export interface BatchSource {
   /** The next filled batch, or null when the rows are done. */
@@ -19,17 +20,22 @@ export interface BatchSource {
   close(): void;
 }
 
-/** Fills one batch in this thread, with the text columns `text`. */
+/** Text columns a batch needs, with their most bytes a row. */
+const textBytes = (tables: TextTables, columns: ReadonlySet<BuiltName>) => Object.fromEntries([...columns].map((c) => [c, tables.maxBytes[c]]));
+
+/** Fills one batch in the arena, in this thread, with the text columns `text` (of `built`, the columns laid out). */
 export class LocalBatches implements BatchSource {
   readonly batch: Batch;
-  private readonly texts: TextBuilder;
   constructor(
     private readonly gen: CatalogueGenerator,
     capacity: number,
-    private readonly text: ReadonlySet<TextName>,
+    arena: Arena,
+    private readonly texts: TextBuilder,
+    built: ReadonlySet<BuiltName>,
+    private readonly text: ReadonlySet<BuiltName>,
   ) {
-    this.batch = new Batch(capacity, gen.pools);
-    this.texts = new TextBuilder(gen);
+    const layout = Batch.allocate(arena, capacity, gen.pools, textBytes(texts.tables, built));
+    this.batch = new Batch(capacity, gen.pools, { memory: { buffer: arena.buffer, layout } });
   }
   next(): Batch | null {
     if (this.gen.fill(this.batch) === 0) return null;
@@ -69,16 +75,20 @@ export interface FillWorkerData {
   names: TelescopeNames[];
   maxRows: number | null;
   capacity: number;
-  slots: SharedArrayBuffer[];
-  /** Per slot, the text columns the fill thread builds. */
-  text: SharedText[];
+  /** The arena's memory, where the slots and text tables are, and the text module. */
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  tables: TextTables;
+  slots: BatchLayout[];
+  /** The text columns the fill thread builds. */
+  text: BuiltName[];
   control: SharedArrayBuffer;
   error: SharedArrayBuffer;
 }
 
 /**
- * Batches filled by a worker thread (see fill-worker-main.ts), SLOTS at a time. The thread also
- * builds the text columns made from the rows' numbers (`text`); the caller builds the rest.
+ * Batches filled by a worker thread (see fill-worker-main.ts), SLOTS at a time, in the arena.
+ * The thread also builds the text columns `text`; the caller builds the rest of `built`.
  */
 export class FillThread implements BatchSource {
   private readonly batches: Batch[];
@@ -89,19 +99,26 @@ export class FillThread implements BatchSource {
   private k = 0;
 
   /** `gen`: a generator of the same scenario in this thread, for the pools (its fill() is not used). */
-  constructor(scenario: Scenario, names: TelescopeNames[], gen: CatalogueGenerator, maxRows: number | null, capacity: number, text: ReadonlySet<TextName>) {
-    const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(Batch.sharedBytes(capacity, gen.pools)));
-    const maxBytes = new TextBuilder(gen).maxBytes() as Partial<Record<TextName, number>>;
-    const sharedText: SharedText[] = slots.map(() =>
-      Object.fromEntries([...text].map((c) => [c, { ...TextColumn.sharedMemory(capacity, maxBytes[c]!), bytesPerRow: maxBytes[c]! }])),
-    );
+  constructor(
+    scenario: Scenario,
+    names: TelescopeNames[],
+    gen: CatalogueGenerator,
+    maxRows: number | null,
+    capacity: number,
+    arena: Arena,
+    module: WebAssembly.Module,
+    tables: TextTables,
+    built: ReadonlySet<BuiltName>,
+    text: ReadonlySet<BuiltName>,
+  ) {
+    const slots = Array.from({ length: SLOTS }, () => Batch.allocate(arena, capacity, gen.pools, textBytes(tables, built)));
     const control = new SharedArrayBuffer(8 * SLOTS);
     const error = new SharedArrayBuffer(ERROR_BYTES);
-    this.batches = slots.map((shared, s) => new Batch(capacity, gen.pools, { shared, sharedText: sharedText[s]! }));
+    this.batches = slots.map((layout) => new Batch(capacity, gen.pools, { memory: { buffer: arena.buffer, layout } }));
     this.shared = this.batches.map((b) => [...text].map((c) => b.t[c]));
     this.ctl = new Int32Array(control);
     this.error = new Uint8Array(error);
-    const workerData: FillWorkerData = { scenario, names, maxRows, capacity, slots, text: sharedText, control, error };
+    const workerData: FillWorkerData = { scenario, names, maxRows, capacity, memory: arena.memory, module, tables, slots, text: [...text], control, error };
     this.worker = fillWorker();
     this.worker.postMessage(workerData);
   }

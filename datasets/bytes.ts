@@ -10,18 +10,9 @@ const decoder = new TextDecoder();
 /** UTF-8 bytes of a string. */
 export const utf8 = (s: string): Uint8Array => encoder.encode(s);
 
-/**
- * Extra bytes kept past the end of every text buffer: word-wide writes (4 bytes through a
- * DataView, three times faster than byte loops) may spill up to 3 bytes past a value, which the
- * next value overwrites and which never reach a file (the column ends at its last offset).
- */
-export const SLACK = 8;
-
 /** A batch's text column: values of row i are data[offsets[i] .. offsets[i + 1]). */
 export class TextColumn {
   data: Uint8Array;
-  /** A DataView of `data`, for word-wide copies. */
-  view: DataView;
   readonly offsets: Int32Array;
   /** Validity bits (LSB first, as Arrow); meaningful only when nulls > 0. */
   readonly validity: Uint8Array;
@@ -31,23 +22,24 @@ export class TextColumn {
   /** Values never hold a character that XML or CSV must escape (set by the column's builder). */
   plain = false;
 
+  /** Byte offsets of `data` and `offsets` in their buffer, for the text module (-1: not in its memory). */
+  readonly dataPtr: number;
+  readonly offsetsPtr: number;
+
   /**
-   * `shared`: memory from {@link TextColumn.sharedMemory}, so that another thread can build the
-   * column (it then holds at most `bytesPerRow` a row and cannot grow).
+   * `fixed`: where the column lives in a buffer shared with the text module and the fill thread
+   * (a {@link BatchLayout}'s): it then holds at most `bytesPerRow` a row and cannot grow.
    */
   constructor(
     readonly capacity: number,
     bytesPerRow = 32,
-    private readonly shared: { data: SharedArrayBuffer; offsets: SharedArrayBuffer } | null = null,
+    private readonly fixed: { buffer: ArrayBufferLike; data: number; offsets: number } | null = null,
   ) {
-    this.data = shared ? new Uint8Array(shared.data) : new Uint8Array(Math.max(64, capacity * bytesPerRow) + SLACK);
-    this.view = new DataView(this.data.buffer);
-    this.offsets = shared ? new Int32Array(shared.offsets) : new Int32Array(capacity + 1);
+    this.data = fixed ? new Uint8Array(fixed.buffer, fixed.data, capacity * bytesPerRow) : new Uint8Array(Math.max(64, capacity * bytesPerRow));
+    this.offsets = fixed ? new Int32Array(fixed.buffer, fixed.offsets, capacity + 1) : new Int32Array(capacity + 1);
+    this.dataPtr = fixed ? fixed.data : -1;
+    this.offsetsPtr = fixed ? fixed.offsets : -1;
     this.validity = new Uint8Array((capacity + 7) >> 3);
-  }
-
-  static sharedMemory(capacity: number, bytesPerRow: number): { data: SharedArrayBuffer; offsets: SharedArrayBuffer } {
-    return { data: new SharedArrayBuffer(capacity * bytesPerRow + SLACK), offsets: new SharedArrayBuffer(4 * (capacity + 1)) };
   }
 
   /** Starts a batch: no rows, no nulls. */
@@ -56,14 +48,13 @@ export class TextColumn {
     this.nulls = 0;
   }
 
-  /** The data array with room for `bytes` more bytes after `pos`, plus slack (grown by doubling, contents kept). */
+  /** The data array with room for `bytes` more bytes after `pos` (grown by doubling, contents kept). */
   reserve(pos: number, bytes: number): Uint8Array {
-    if (pos + bytes + SLACK > this.data.length) {
-      if (this.shared) throw new Error(`shared text column holds ${this.data.length} bytes, ${pos + bytes + SLACK} needed`);
-      const grown = new Uint8Array(Math.max(2 * this.data.length, pos + bytes + SLACK));
+    if (pos + bytes > this.data.length) {
+      if (this.fixed) throw new Error(`fixed text column holds ${this.data.length} bytes, ${pos + bytes} needed`);
+      const grown = new Uint8Array(Math.max(2 * this.data.length, pos + bytes));
       grown.set(this.data.subarray(0, pos));
       this.data = grown;
-      this.view = new DataView(grown.buffer);
     }
     return this.data;
   }
@@ -95,34 +86,6 @@ export class TextColumn {
     if (this.nulls > 0 && (this.validity[i >> 3]! & (1 << (i & 7))) === 0) return null;
     return decoder.decode(this.data.subarray(this.offsets[i]!, this.offsets[i + 1]!));
   }
-}
-
-/**
- * A constant as little-endian 32-bit words (zero-padded), to be written with {@link putWords}.
- */
-export class Words {
-  readonly words: Int32Array;
-  readonly length: number;
-  constructor(readonly bytes: Uint8Array) {
-    this.length = bytes.length;
-    const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-    padded.set(bytes);
-    const view = new DataView(padded.buffer);
-    this.words = Int32Array.from({ length: padded.length / 4 }, (_, k) => view.getInt32(4 * k, true));
-  }
-}
-
-/** Writes a constant at pos through a DataView of the output; may spill up to 3 bytes (see {@link SLACK}). */
-export function putWords(w: Words, view: DataView, pos: number): number {
-  const words = w.words;
-  for (let k = 0; k < words.length; k++) view.setInt32(pos + 4 * k, words[k]!, true);
-  return pos + w.length;
-}
-
-/** Copies src[from, to) to pos, a word at a time; may read and spill up to 3 bytes past either end. */
-export function copyWords(src: DataView, from: number, to: number, view: DataView, pos: number): number {
-  for (let a = from, p = pos; a < to; a += 4, p += 4) view.setInt32(p, src.getInt32(a, true), true);
-  return pos + (to - from);
 }
 
 /** Copies src into out at pos; returns the new position. Short copies by hand: set() costs a call. */
@@ -170,45 +133,6 @@ export function putUint(x: number, out: Uint8Array, pos: number): number {
   const hi = Math.floor(x / 1e9);
   pos = putPadded(hi, digitCount(hi | 0), out, pos);
   return putPadded(x - hi * 1e9, 9, out, pos);
-}
-
-/** x rounded to a fixed number of decimals (at most 9), e.g. "-12.500000"; |x| < 2^53 / 10^decimals. */
-export function putFixed(x: number, decimals: number, out: Uint8Array, pos: number): number {
-  if (x < 0) {
-    out[pos++] = 45;
-    x = -x;
-  }
-  const scale = POW10[decimals]!;
-  const n = Math.round(x * scale);
-  let ip = Math.floor(n / scale);
-  let frac = n - ip * scale;
-  // n / scale can round up to the next integer for large n: keep 0 <= frac < scale
-  if (frac < 0) {
-    ip--;
-    frac += scale;
-  }
-  pos = putUint(ip, out, pos);
-  out[pos++] = 46;
-  return putPadded(frac, decimals, out, pos);
-}
-
-/**
- * n / 10^decimals with exactly `decimals` places, for an integer 0 <= n < 2^31 (the caller has
- * rounded): integer arguments stay unboxed across the call, a double would be boxed.
- */
-export function putScaled(n: number, decimals: number, out: Uint8Array, pos: number): number {
-  const scale = POW10[decimals]!;
-  const ip = (n / scale) | 0;
-  pos = putPadded(ip, digitCount(ip), out, pos);
-  out[pos++] = 46;
-  return putPadded(n - ip * scale, decimals, out, pos);
-}
-
-/** Two decimal digits, zero-padded. */
-export function put2(x: number, out: Uint8Array, pos: number): number {
-  out[pos] = 48 + ((x / 10) | 0);
-  out[pos + 1] = 48 + (x % 10);
-  return pos + 2;
 }
 
 /** ASCII characters of a string (e.g. a number's String() form) into out; returns the new position. */

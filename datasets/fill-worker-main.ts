@@ -3,14 +3,15 @@
  * and builds the slot's shared text columns.
  */
 import { EMPTY, END, FULL, SLOTS, type FillWorkerData } from "./batches.js";
-import { Batch, CatalogueGenerator, type TextName } from "./generator.js";
+import { Batch, CatalogueGenerator } from "./generator.js";
 import { TextBuilder } from "./text-columns.js";
 
 export function runFillThread(data: FillWorkerData): void {
   const gen = new CatalogueGenerator(data.scenario, data.names, data.maxRows === null ? {} : { maxRows: data.maxRows });
-  const batches = data.slots.map((shared, s) => new Batch(data.capacity, gen.pools, { shared, text: false, sharedText: data.text[s]! }));
-  const texts = new TextBuilder(gen);
-  const columns = new Set(Object.keys(data.text[0] ?? {}) as TextName[]);
+  const buffer = data.memory.buffer;
+  const batches = data.slots.map((layout) => new Batch(data.capacity, gen.pools, { memory: { buffer, layout }, text: false }));
+  const texts = new TextBuilder(data.module, data.memory, data.tables);
+  const columns = new Set(data.text);
   const ctl = new Int32Array(data.control);
   for (let k = 0; ; k++) {
     const s = k % SLOTS;

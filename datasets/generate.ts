@@ -17,7 +17,8 @@ import { writeBlob, writeFits } from "./fits.js";
 import { FillThread, LocalBatches, type BatchSource } from "./batches.js";
 import { Batch, CatalogueGenerator, NULLABLE_NUMBERS, POOLED_COLUMNS, PRODUCT_TYPES, TEXT_COLUMNS, type PooledName, type TextName } from "./generator.js";
 import { makeNames } from "./names.js";
-import { FROM_NUMBERS, IN_FILL_THREAD, TextBuilder, withDependencies } from "./text-columns.js";
+import { IN_FILL_THREAD, TextBuilder, withDependencies } from "./text-columns.js";
+import { Arena, textModule } from "./wasm.js";
 import { ArrowSink, CsvSink, NumberText, VoTableSink, type Source, type Values } from "./writers.js";
 
 /** Default payload scale: a 2 TB visibility set becomes a 2 MB file, a 10 GB image ~2.5 kpixel. */
@@ -92,17 +93,24 @@ export function generateDataset(opts: DatasetOptions): DatasetSummary {
     const gen = new CatalogueGenerator(sc, names, opts.rows !== undefined ? { maxRows: opts.rows } : {});
     const capacity = opts.batchSize ?? DEFAULT_BATCH_ROWS;
     const threads = opts.threads ?? gen.estimatedRows() >= THREADS_FROM_ROWS;
-    // Text columns some output needs (file names and obs_id for the payloads): some built with
-    // the batch (by the fill thread, with threads), the rest here. The fill thread starts first:
-    // loading its modules overlaps the rest of the set-up.
-    const textNames = new Set<string>(TEXT_COLUMNS);
+    // Text columns some output needs (file names and obs_id for the payloads), built by the
+    // text module in the arena where the batches live: some with the batch (by the fill thread,
+    // with threads), the rest here. The fill thread starts first: loading its modules overlaps
+    // the rest of the set-up.
     const wanted = new Set<TextName>(["name"]);
+    const textNames = new Set<string>(TEXT_COLUMNS);
     for (const c of [...OBSCORE_COLUMNS, ...(opts.manifest === false ? [] : MANIFEST_COLUMNS)]) if (textNames.has(c.name)) wanted.add(c.name as TextName);
     if (payloads) wanted.add("obs_id").add("target_name");
     const needed = withDependencies(wanted);
-    const early = new Set<TextName>((threads ? IN_FILL_THREAD : FROM_NUMBERS).filter((c) => needed.has(c)));
+    const early = new Set(threads ? IN_FILL_THREAD.filter((c) => needed.has(c)) : []);
     const here = new Set([...needed].filter((c) => !early.has(c)));
-    const batches: BatchSource = threads ? new FillThread(sc, names, gen, opts.rows ?? null, capacity, early) : new LocalBatches(gen, capacity, early);
+    const arena = new Arena();
+    const module = textModule();
+    const textTables = TextBuilder.tables(gen, arena);
+    const texts = new TextBuilder(module, arena.memory, textTables);
+    const batches: BatchSource = threads
+      ? new FillThread(sc, names, gen, opts.rows ?? null, capacity, arena, module, textTables, needed, early)
+      : new LocalBatches(gen, capacity, arena, texts, needed, early);
     open.push({ abort: () => batches.close() });
     const sample = new Batch(capacity, gen.pools);
     const pooledNames = new Set<string>(POOLED_COLUMNS);
@@ -145,8 +153,6 @@ export function generateDataset(opts: DatasetOptions): DatasetSummary {
     if (votable) files.push("catalogue.vot");
     const csv = opts.csv === false ? null : opened(new CsvSink(join(partial, "catalogue.csv"), OBSCORE_COLUMNS, src, sample, numberText, output));
     if (csv) files.push("catalogue.csv");
-
-    const texts = new TextBuilder(gen);
 
     const rPayload = new RandomStreams(sc.seed).stream("dataset/payloads");
     const summary: DatasetSummary = {

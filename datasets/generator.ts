@@ -15,6 +15,7 @@ import { OBSCORE_COLUMNS } from "./columns.js";
 import type { TelescopeNames } from "./names.js";
 import { profileOf, SPEED_OF_LIGHT, type TelescopeProfile } from "./sky.js";
 import { Uniforms } from "./uniforms.js";
+import type { Arena } from "./wasm.js";
 
 /** Number of revisited Science Verification fields per telescope, and the share of products on them. */
 export const FIELDS_PER_TELESCOPE = 300;
@@ -70,6 +71,9 @@ export type TextName = (typeof TEXT_COLUMNS)[number];
 /** The only number columns fill() leaves null (NaN); every other number is always set. */
 export const NULLABLE_NUMBERS: ReadonlySet<string> = new Set(["s_xel1", "s_xel2", "pol_xel"]);
 
+/** Number columns always equal to another (square images): they share its array. */
+const SAME_NUMBER: Readonly<Record<string, string>> = { s_xel2: "s_xel1" };
+
 /** Extra per-row numbers (not catalogue columns): the manifest's and the payload writer's. */
 export const EXTRA_NUMBERS = ["bytes", "created", "freq_lo", "freq_hi", "payload_bytes", "serial"] as const;
 
@@ -82,49 +86,57 @@ export interface Pooled {
   index: IndexArray;
 }
 
-/** Memory of text columns built by another thread: per column, its buffers and their size a row. */
-export type SharedText = Partial<Record<TextName, { data: SharedArrayBuffer; offsets: SharedArrayBuffer; bytesPerRow: number }>>;
+/**
+ * Where a batch lives in memory that the text module and the fill thread also see (an
+ * {@link Arena}'s): its numbers and indices ({@link Batch.sharedBytes} bytes from `offset`), and
+ * per text column built by the module, its data, its Arrow offsets and its most bytes a row.
+ */
+export interface BatchLayout {
+  offset: number;
+  text: Partial<Record<TextName, { data: number; offsets: number; bytesPerRow: number }>>;
+}
 
 /** A batch of rows as columns: numbers (NaN is null), pooled indices, text built as bytes. */
 export class Batch {
   n = 0;
   readonly f: Record<string, Float64Array>;
   readonly k: Record<PooledName, IndexArray>;
-  /** Text columns (empty when made with `text: false`, e.g. in the fill thread). */
+  /** Text columns: those of the layout, and (unless made with `text: false`) every other one growable. */
   readonly t: Record<TextName, TextColumn>;
   /** Target of each row: index into the generator's field names, or -1 for a position name. */
   readonly field: Int32Array;
 
   /**
-   * `pools`: the generator's pools, whose sizes set the width of each index array. `shared`:
-   * memory of {@link Batch.sharedBytes} bytes to hold the numbers and indices, so that another
-   * thread can fill them (the same layout on both sides).
+   * `pools`: the generator's pools, whose sizes set the width of each index array. `memory`:
+   * the buffer and layout to use (the same layout on every thread); without it, the batch has
+   * its own memory.
    */
   constructor(
     readonly capacity: number,
     pools: Record<PooledName, readonly string[]>,
-    opts: { shared?: SharedArrayBuffer; text?: boolean; sharedText?: SharedText } = {},
+    opts: { memory?: { buffer: ArrayBufferLike; layout: BatchLayout }; text?: boolean } = {},
   ) {
     // Every array in one buffer, 8-byte aligned, in a fixed order (the layout sharedBytes counts).
-    const memory = opts.shared ?? new ArrayBuffer(Batch.sharedBytes(capacity, pools));
-    let offset = 0;
+    const memory = opts.memory?.buffer ?? new ArrayBuffer(Batch.sharedBytes(capacity, pools));
+    let offset = opts.memory?.layout.offset ?? 0;
     const take = <T>(Type: new (buffer: ArrayBufferLike, offset: number, length: number) => T, bytesPerElement: number): T => {
       const a = new Type(memory, offset, capacity);
       offset += Math.ceil((capacity * bytesPerElement) / 8) * 8;
       return a;
     };
     // Built with Object.fromEntries so that V8 keeps fast properties.
-    this.f = Object.fromEntries(numberColumns().map((k) => [k, take(Float64Array, 8)]));
+    const numbers = new Map(numberColumns().map((k) => [k, take(Float64Array, 8)]));
+    this.f = Object.fromEntries([...numbers.keys(), ...Object.keys(SAME_NUMBER)].map((k) => [k, numbers.get(SAME_NUMBER[k] ?? k)!]));
     const own = new Map<PooledName, IndexArray>();
     for (const [k, w] of indexWidths(pools)) own.set(k, w === 1 ? take(Int8Array, 1) : w === 2 ? take(Int16Array, 2) : take(Int32Array, 4));
     this.k = Object.fromEntries(POOLED_COLUMNS.map((k) => [k, own.get(SAME_INDEX[k] ?? k)!])) as Record<PooledName, IndexArray>;
     this.field = take(Int32Array, 4);
     const text = opts.text ?? true;
-    const sharedText = opts.sharedText ?? {};
+    const fixed = opts.memory?.layout.text ?? {};
     this.t = Object.fromEntries(
       TEXT_COLUMNS.flatMap((k) => {
-        const mem = sharedText[k];
-        return mem ? [[k, new TextColumn(capacity, mem.bytesPerRow, mem)]] : text ? [[k, new TextColumn(capacity, 48)]] : [];
+        const at = fixed[k];
+        return at ? [[k, new TextColumn(capacity, at.bytesPerRow, { buffer: memory, ...at })]] : text ? [[k, new TextColumn(capacity, 48)]] : [];
       }),
     ) as Record<TextName, TextColumn>;
     // Identifiers, regions and hex checksums are letters, digits and "-.:/~? ": nothing to
@@ -139,12 +151,23 @@ export class Batch {
     for (const w of indexWidths(pools).values()) bytes += round(capacity * w);
     return bytes;
   }
+
+  /** A layout in the arena, with the given text columns and their most bytes a row. */
+  static allocate(arena: Arena, capacity: number, pools: Record<PooledName, readonly string[]>, text: Partial<Record<TextName, number>>): BatchLayout {
+    return {
+      offset: arena.alloc(Batch.sharedBytes(capacity, pools)),
+      text: Object.fromEntries(
+        Object.entries(text).map(([k, bytesPerRow]) => [k, { data: arena.alloc(capacity * bytesPerRow!), offsets: arena.alloc(4 * (capacity + 1)), bytesPerRow: bytesPerRow! }]),
+      ),
+    };
+  }
 }
 
+/** Number columns with their own array. */
 function numberColumns(): string[] {
   const pooled = new Set<string>(POOLED_COLUMNS);
   const text = new Set<string>(TEXT_COLUMNS);
-  return [...OBSCORE_COLUMNS.filter((c) => !pooled.has(c.name) && !text.has(c.name)).map((c) => c.name), ...EXTRA_NUMBERS];
+  return [...OBSCORE_COLUMNS.filter((c) => !pooled.has(c.name) && !text.has(c.name) && !(c.name in SAME_NUMBER)).map((c) => c.name), ...EXTRA_NUMBERS];
 }
 
 /** Bytes per index of each index array (columns sharing one take the widest). */
@@ -195,7 +218,7 @@ interface ProductionEvent {
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const pad2 = (x: number) => (x < 10 ? `0${x}` : `${x}`);
 
-/** IAU-style "Jhhmmss+ddmmss" name of a position (text-columns.ts writes the same as bytes). */
+/** IAU-style "Jhhmmss+ddmmss" name of a position (text-columns.wat writes the same as bytes). */
 export function jName(ra: number, dec: number): string {
   const h = (ra / 15) * 3600;
   const hs = Math.floor(h);
@@ -402,7 +425,7 @@ export class CatalogueGenerator {
     const f = b.f;
     const k = b.k;
     const calibLevel = f.calib_level!, estsize = f.access_estsize!, sRa = f.s_ra!, sDec = f.s_dec!, sFov = f.s_fov!;
-    const sRes = f.s_resolution!, sXel1 = f.s_xel1!, sXel2 = f.s_xel2!, tMin = f.t_min!, tMaxA = f.t_max!;
+    const sRes = f.s_resolution!, sXel = f.s_xel1!, tMin = f.t_min!, tMaxA = f.t_max!;
     const tExp = f.t_exptime!, tResA = f.t_resolution!, tXelA = f.t_xel!, emMin = f.em_min!, emMax = f.em_max!;
     const emRes = f.em_res_power!, emXelA = f.em_xel!, polXelA = f.pol_xel!;
     const bytesA = f.bytes!, created = f.created!, freqLo = f.freq_lo!, freqHi = f.freq_hi!, payload = f.payload_bytes!, serialA = f.serial!;
@@ -491,8 +514,7 @@ export class CatalogueGenerator {
       sDec[i] = dec;
       sFov[i] = fov;
       sRes[i] = resolution;
-      sXel1[i] = sxel;
-      sXel2[i] = sxel;
+      sXel[i] = sxel; // s_xel2 too (the same array)
       tMin[i] = tMax - exptime / 86_400;
       tMaxA[i] = tMax;
       tExp[i] = exptime;

@@ -112,6 +112,8 @@ export class ArrowSink {
   private readonly schema: Schema;
   private readonly type: Struct;
   private readonly plans: ColumnPlan[];
+  /** Per column: an earlier column with the same values array, kind and nullability (its Arrow data is reused), or -1. */
+  private readonly sameAs: number[];
   private wrote = false;
 
   constructor(
@@ -141,12 +143,17 @@ export class ArrowSink {
       const d = dictionaries.get(c.name);
       return d ? this.pooledPlan(c, d, pools.get(c.name)!, capacity) : this.plan(c, capacity, isNullable(c) && mayBeNull(c));
     });
+    const values = columns.map((c) => source(c, sample));
+    this.sameAs = columns.map((c, k) =>
+      values[k] instanceof Float64Array ? columns.findIndex((o, j) => j < k && values[j] === values[k] && o.kind === c.kind && isNullable(o) === isNullable(c)) : -1,
+    );
     this.writer = new OutputFileWriter(this.out);
   }
 
   write(batch: Batch): void {
     const n = batch.n;
-    const children = this.plans.map((p) => p(batch));
+    const children: Data[] = [];
+    for (let k = 0; k < this.plans.length; k++) children.push(this.sameAs[k]! >= 0 ? children[this.sameAs[k]!]! : this.plans[k]!(batch));
     this.writer.write(new RecordBatch(this.schema, makeData({ type: this.type, length: n, nullCount: 0, children })));
     this.wrote = true;
   }
@@ -215,7 +222,9 @@ export class ArrowSink {
         return (b) => {
           const n = b.n;
           const f = this.source(c, b) as Float64Array;
-          const nulls = nullable ? numberValidity(f, n, bits) : 0;
+          let nulls = 0;
+          // validity bits on the way (one pass), used only if there are nulls
+          if (nullable) bits.fill(0, 0, (n + 7) >> 3);
           for (let i = 0; i < n; i++) {
             const x = f[i]!;
             // Counts and sizes in kB fit 31 bits: no division for them.
@@ -230,8 +239,12 @@ export class ArrowSink {
             } else {
               words[2 * i] = 0; // null stores 0
               words[2 * i + 1] = 0;
+              nulls++;
+              continue;
             }
+            if (nullable) bits[i >> 3]! |= 1 << (i & 7);
           }
+          if (!nullable) nulls = 0;
           return makeData({ type, length: n, data: out.subarray(0, n), nullCount: nulls, nullBitmap: bitmap(nulls, n) });
         };
       }

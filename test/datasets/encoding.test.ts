@@ -4,10 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { putFixed, putNumber } from "../../datasets/bytes.js";
+import { putNumber } from "../../datasets/bytes.js";
 import { OBSCORE_COLUMNS, type ColumnDef } from "../../datasets/columns.js";
 import { generateDataset, type DatasetOptions } from "../../datasets/generate.js";
-import { Batch, jName } from "../../datasets/generator.js";
+import { Batch, CatalogueGenerator, jName, PRODUCT_TYPES, TYPE_INFO } from "../../datasets/generator.js";
+import { makeNames } from "../../datasets/names.js";
+import { TextBuilder, type BuiltName } from "../../datasets/text-columns.js";
+import { Arena, textModule } from "../../datasets/wasm.js";
 import { ArrowSink } from "../../datasets/writers.js";
 import { loadScenario } from "../../scenarios/load.js";
 
@@ -161,16 +164,89 @@ describe("numbers formatted by hand", () => {
     for (const x of xs) expect(text(putNumber(x, out, 0)), String(x)).toBe(String(x));
   });
 
-  it("putFixed rounds as toFixed does where toFixed is exact", () => {
-    for (const [x, d, s] of [
-      [12.5, 6, "12.500000"],
-      [-0.25, 7, "-0.2500000"],
-      [359.9999996, 6, "360.000000"],
-      [0, 6, "0.000000"],
-      [1e-7, 7, "0.0000001"],
-    ] as const) {
-      expect(text(putFixed(x, d, out, 0))).toBe(s);
-    }
+});
+
+describe("text columns built by the WebAssembly module", () => {
+  // A batch in an arena with the given numbers, every row of the first telescope and type.
+  const build = (rows: { ra?: number; dec?: number; fov?: number; serial?: number; field?: number }[], columns: BuiltName[]) => {
+    const gen = new CatalogueGenerator(sc, makeNames(sc), { maxRows: 1 });
+    const arena = new Arena();
+    const tables = TextBuilder.tables(gen, arena);
+    const layout = Batch.allocate(arena, rows.length, gen.pools, Object.fromEntries(columns.map((c) => [c, tables.maxBytes[c]])));
+    const b = new Batch(rows.length, gen.pools, { memory: { buffer: arena.buffer, layout } });
+    rows.forEach((r, i) => {
+      b.f.s_ra![i] = r.ra ?? 0;
+      b.f.s_dec![i] = r.dec ?? 0;
+      b.f.s_fov![i] = r.fov ?? 0;
+      b.f.serial![i] = r.serial ?? 0;
+      b.field[i] = r.field ?? -1;
+      b.k.obs_collection[i] = 0;
+      b.k.product_type[i] = 0;
+    });
+    b.n = rows.length;
+    new TextBuilder(textModule(), arena.memory, tables).build(b, new Set(columns));
+    return { b, gen, text: (c: BuiltName) => rows.map((_, i) => b.t[c].text(i)!) };
+  };
+  // The rounding the catalogue promises, written independently: Math.round of |x| x 10^d, in
+  // decimal with d places (BigInt, so no digit is lost).
+  const fixed = (x: number, d: number) => {
+    const n = BigInt(Math.round(Math.abs(x) * 10 ** d));
+    const s = n.toString().padStart(d + 1, "0");
+    return `${x < 0 ? "-" : ""}${s.slice(0, -d)}.${s.slice(-d)}`;
+  };
+
+  it("s_region: coordinates with 6 decimals and the radius with 7, as toFixed where it is exact", () => {
+    const { text } = build(
+      [
+        { ra: 12.5, dec: -0.25, fov: 0.5 },
+        { ra: 359.9999996, dec: 0, fov: 2e-7 },
+        { ra: 0, dec: -0, fov: 0 },
+        { ra: 4295.000001, dec: -89.999999, fov: 1e4 },
+        { ra: 3e9 + 0.5, dec: 1e-7, fov: 6e8 },
+      ],
+      ["s_region"],
+    );
+    expect(text("s_region")).toEqual([
+      "CIRCLE ICRS 12.500000 -0.250000 0.2500000",
+      "CIRCLE ICRS 360.000000 0.000000 0.0000001",
+      "CIRCLE ICRS 0.000000 0.000000 0.0000000",
+      "CIRCLE ICRS 4295.000001 -89.999999 5000.0000000",
+      "CIRCLE ICRS 3000000000.500000 0.000000 300000000.0000000",
+    ]);
+  });
+
+  it("s_region: 30,000 random positions and fields of view round as Math.round does", () => {
+    let seed = 99;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rows = Array.from({ length: 30_000 }, (_, i) => {
+      // mostly sky-like values; some exactly on a half of the last place, some past 2^32 / 10^6
+      const ra = i % 10 === 0 ? Math.round(random() * 360e7) / 1e7 : i % 10 === 1 ? random() * 1e5 : random() * 360;
+      return { ra, dec: (random() - 0.5) * 180, fov: random() * (i % 3 === 0 ? 1000 : 5) };
+    });
+    const { text } = build(rows, ["s_region"]);
+    text("s_region").forEach((got, i) => {
+      const r = rows[i]!;
+      expect(got, `row ${i}`).toBe(`CIRCLE ICRS ${fixed(r.ra, 6)} ${fixed(r.dec, 6)} ${fixed(r.fov / 2, 7)}`);
+    });
+  });
+
+  it("names print the serial as String() does, and target names off the fields are jName()", () => {
+    const serials = [0, 1, 9, 10, 99, 100, 12_345_678, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3, 1e15 + 7, 2 ** 53 - 1];
+    const positions: [number, number][] = [
+      [0, 0],
+      [0, -0],
+      [359.99999, -89.99999],
+      [123.456789, 45.5],
+      [15.0000001, -0.0001],
+    ];
+    const { text, gen } = build(
+      serials.map((serial, i) => ({ serial, ra: positions[i % positions.length]![0], dec: positions[i % positions.length]![1], field: i === 3 ? 7 : -1 })),
+      ["name", "obs_id", "target_name"],
+    );
+    const id = `${gen.scope}-${gen.telescopes[0]!.profile.code}-`;
+    expect(text("name")).toEqual(serials.map((x) => `${id}${x}${TYPE_INFO[PRODUCT_TYPES[0]!].suffix}`));
+    expect(text("obs_id")).toEqual(serials.map((x) => `${id}${x}`));
+    expect(text("target_name")).toEqual(serials.map((_, i) => (i === 3 ? gen.fieldNames[7] : jName(...positions[i % positions.length]!))));
   });
 });
 
