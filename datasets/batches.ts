@@ -3,13 +3,13 @@
  * written), or a fill thread that runs the same generator, in the same order, into batches in
  * shared memory while this thread builds text and writes the previous batch. Numbers come from
  * one generator either way, so the output is byte-identical; the thread only overlaps work.
+ * Batches live in the arena, with room for the text columns `text` that the caller builds
+ * (their most bytes a row: `bytesPerRow`, from the text tables).
  */
 import { Worker } from "node:worker_threads";
 import type { Scenario } from "../scenarios/types.js";
-import type { TextColumn } from "./bytes.js";
-import { Batch, CatalogueGenerator, type BatchLayout } from "./generator.js";
+import { Batch, CatalogueGenerator, type BatchLayout, type TextName } from "./generator.js";
 import type { TelescopeNames } from "./names.js";
-import { TextBuilder, type BuiltName, type TextTables } from "./text-columns.js";
 import type { Arena } from "./wasm.js";
 
 export interface BatchSource {
@@ -20,27 +20,23 @@ export interface BatchSource {
   close(): void;
 }
 
-/** Text columns a batch needs, with their most bytes a row. */
-const textBytes = (tables: TextTables, columns: ReadonlySet<BuiltName>) => Object.fromEntries([...columns].map((c) => [c, tables.maxBytes[c]]));
+/** Room for text columns: per column, its most bytes a row. */
+export type TextRoom = Partial<Record<TextName, number>>;
 
-/** Fills one batch in the arena, in this thread, with the text columns `text` (of `built`, the columns laid out). */
+/** Fills one batch in the arena, in this thread. */
 export class LocalBatches implements BatchSource {
   readonly batch: Batch;
   constructor(
     private readonly gen: CatalogueGenerator,
     capacity: number,
     arena: Arena,
-    private readonly texts: TextBuilder,
-    built: ReadonlySet<BuiltName>,
-    private readonly text: ReadonlySet<BuiltName>,
+    text: TextRoom,
   ) {
-    const layout = Batch.allocate(arena, capacity, gen.pools, textBytes(texts.tables, built));
+    const layout = Batch.allocate(arena, capacity, gen.pools, text);
     this.batch = new Batch(capacity, gen.pools, { memory: { buffer: arena.buffer, layout } });
   }
   next(): Batch | null {
-    if (this.gen.fill(this.batch) === 0) return null;
-    this.texts.build(this.batch, this.text);
-    return this.batch;
+    return this.gen.fill(this.batch) === 0 ? null : this.batch;
   }
   release(): void {}
   close(): void {}
@@ -75,24 +71,20 @@ export interface FillWorkerData {
   names: TelescopeNames[];
   maxRows: number | null;
   capacity: number;
-  /** The arena's memory, where the slots and text tables are, and the text module. */
+  /** The arena's memory, where the slots are. */
   memory: WebAssembly.Memory;
-  module: WebAssembly.Module;
-  tables: TextTables;
   slots: BatchLayout[];
-  /** The text columns the fill thread builds. */
-  text: BuiltName[];
   control: SharedArrayBuffer;
   error: SharedArrayBuffer;
 }
 
 /**
  * Batches filled by a worker thread (see fill-worker-main.ts), SLOTS at a time, in the arena.
- * The thread also builds the text columns `text`; the caller builds the rest of `built`.
+ * The thread makes the numbers only: on two cores it is the slower of the two, so the text is
+ * built by the caller.
  */
 export class FillThread implements BatchSource {
   private readonly batches: Batch[];
-  private readonly shared: TextColumn[][];
   private readonly ctl: Int32Array;
   private readonly error: Uint8Array;
   private readonly worker: Worker;
@@ -106,19 +98,15 @@ export class FillThread implements BatchSource {
     maxRows: number | null,
     capacity: number,
     arena: Arena,
-    module: WebAssembly.Module,
-    tables: TextTables,
-    built: ReadonlySet<BuiltName>,
-    text: ReadonlySet<BuiltName>,
+    text: TextRoom,
   ) {
-    const slots = Array.from({ length: SLOTS }, () => Batch.allocate(arena, capacity, gen.pools, textBytes(tables, built)));
+    const slots = Array.from({ length: SLOTS }, () => Batch.allocate(arena, capacity, gen.pools, text));
     const control = new SharedArrayBuffer(8 * SLOTS);
     const error = new SharedArrayBuffer(ERROR_BYTES);
     this.batches = slots.map((layout) => new Batch(capacity, gen.pools, { memory: { buffer: arena.buffer, layout } }));
-    this.shared = this.batches.map((b) => [...text].map((c) => b.t[c]));
     this.ctl = new Int32Array(control);
     this.error = new Uint8Array(error);
-    const workerData: FillWorkerData = { scenario, names, maxRows, capacity, memory: arena.memory, module, tables, slots, text: [...text], control, error };
+    const workerData: FillWorkerData = { scenario, names, maxRows, capacity, memory: arena.memory, slots, control, error };
     this.worker = fillWorker();
     this.worker.postMessage(workerData);
   }
@@ -140,10 +128,6 @@ export class FillThread implements BatchSource {
     }
     const b = this.batches[s]!;
     b.n = this.ctl[SLOTS + s]!;
-    for (const col of this.shared[s]!) {
-      col.n = b.n;
-      col.nulls = 0;
-    }
     return b;
   }
 

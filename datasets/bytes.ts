@@ -1,7 +1,8 @@
 /**
  * Text as bytes: a batch's text column laid out as Arrow wants it (UTF-8 values, Int32
- * offsets, validity bits), and number formatting straight into byte arrays. Building a
- * JavaScript string per row and encoding it was most of the cost of a catalogue row.
+ * offsets, validity bits), and number formatting straight into byte arrays for the text
+ * formats. Building a JavaScript string per row and encoding it was most of the cost of a
+ * catalogue row.
  */
 
 const encoder = new TextEncoder();

@@ -6,6 +6,7 @@
  * renamed to `<out>` only once complete. Same scenario and seed: byte-identical data files.
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { loadScenario } from "../scenarios/load.js";
 import type { Scenario } from "../scenarios/types.js";
@@ -17,7 +18,7 @@ import { writeBlob, writeFits } from "./fits.js";
 import { FillThread, LocalBatches, type BatchSource } from "./batches.js";
 import { Batch, CatalogueGenerator, NULLABLE_NUMBERS, POOLED_COLUMNS, PRODUCT_TYPES, TEXT_COLUMNS, type PooledName, type TextName } from "./generator.js";
 import { makeNames } from "./names.js";
-import { IN_FILL_THREAD, TextBuilder, withDependencies } from "./text-columns.js";
+import { TextBuilder, withDependencies } from "./text-columns.js";
 import { Arena, textModule } from "./wasm.js";
 import { ArrowSink, CsvSink, NumberText, VoTableSink, type Source, type Values } from "./writers.js";
 
@@ -93,24 +94,19 @@ export function generateDataset(opts: DatasetOptions): DatasetSummary {
     const gen = new CatalogueGenerator(sc, names, opts.rows !== undefined ? { maxRows: opts.rows } : {});
     const capacity = opts.batchSize ?? DEFAULT_BATCH_ROWS;
     const threads = opts.threads ?? gen.estimatedRows() >= THREADS_FROM_ROWS;
-    // Text columns some output needs (file names and obs_id for the payloads), built by the
-    // text module in the arena where the batches live: some with the batch (by the fill thread,
-    // with threads), the rest here. The fill thread starts first: loading its modules overlaps
-    // the rest of the set-up.
+    // Text columns some output needs (file names and obs_id for the payloads), built here by
+    // the text module in the arena where the batches live. The fill thread starts first:
+    // loading its modules overlaps the rest of the set-up.
     const wanted = new Set<TextName>(["name"]);
     const textNames = new Set<string>(TEXT_COLUMNS);
     for (const c of [...OBSCORE_COLUMNS, ...(opts.manifest === false ? [] : MANIFEST_COLUMNS)]) if (textNames.has(c.name)) wanted.add(c.name as TextName);
     if (payloads) wanted.add("obs_id").add("target_name");
     const needed = withDependencies(wanted);
-    const early = new Set(threads ? IN_FILL_THREAD.filter((c) => needed.has(c)) : []);
-    const here = new Set([...needed].filter((c) => !early.has(c)));
     const arena = new Arena();
-    const module = textModule();
     const textTables = TextBuilder.tables(gen, arena);
-    const texts = new TextBuilder(module, arena.memory, textTables);
-    const batches: BatchSource = threads
-      ? new FillThread(sc, names, gen, opts.rows ?? null, capacity, arena, module, textTables, needed, early)
-      : new LocalBatches(gen, capacity, arena, texts, needed, early);
+    const texts = new TextBuilder(textModule(), arena.memory, textTables);
+    const room = Object.fromEntries([...needed].map((c) => [c, textTables.maxBytes[c]]));
+    const batches: BatchSource = threads ? new FillThread(sc, names, gen, opts.rows ?? null, capacity, arena, room) : new LocalBatches(gen, capacity, arena, room);
     open.push({ abort: () => batches.close() });
     const sample = new Batch(capacity, gen.pools);
     const pooledNames = new Set<string>(POOLED_COLUMNS);
@@ -120,7 +116,10 @@ export function generateDataset(opts: DatasetOptions): DatasetSummary {
     const msrc: Source = (c, b) => values(MANIFEST_SOURCE[c.name] ?? c.name, b);
     const tables = ["catalogue", ...(opts.manifest === false ? [] : ["manifest"])];
     const files = tables.map((t) => `${t}.arrow`);
-    const output = { thread: threads };
+    // A writer thread per file takes the kernel's copy into the page cache off this thread. On
+    // two cores, with only the catalogue to write, this thread already waits for the fill
+    // thread: a writer would only add a copy and a third thread competing for the cores.
+    const output = { thread: threads && (availableParallelism() > 2 || files.length > 1 || opts.votable !== false || opts.csv !== false) };
     const mayBeNull = (c: ColumnDef) => NULLABLE_NUMBERS.has(MANIFEST_SOURCE[c.name] ?? c.name);
     const opened = <T extends { abort(): void }>(sink: T): T => {
       open.push(sink);
@@ -177,7 +176,7 @@ export function generateDataset(opts: DatasetOptions): DatasetSummary {
     for (let batch = batches.next(); batch !== null; batch = batches.next()) {
       const n = batch.n;
       const { adler32, md5 } = batch.t;
-      texts.build(batch, here);
+      texts.build(batch, needed);
       const tel = batch.k.telescope_name;
       const type = batch.k.product_type;
       const bytes = batch.f.bytes!;

@@ -15,11 +15,6 @@ import { instantiate, type Arena, type TextExports } from "./wasm.js";
 export const BUILT = ["name", "obs_id", "did", "path", "access_url", "obs_publisher_did", "s_region", "target_name"] as const satisfies readonly TextName[];
 export type BuiltName = (typeof BUILT)[number];
 
-/**
- * Columns a fill thread builds as soon as it has filled a batch (the rest are built by the
- * thread that writes): this split evens out the two threads' work.
- */
-export const IN_FILL_THREAD: readonly BuiltName[] = [];
 type Prefixed = "did" | "path" | "access_url" | "obs_publisher_did";
 const PREFIXED: readonly Prefixed[] = ["did", "path", "access_url", "obs_publisher_did"];
 

@@ -1,8 +1,8 @@
 /**
- * The WebAssembly side of the generator: text-columns.wat compiled once per machine (with
- * wabt's wat2wasm, into .tools/wasm/, keyed by the source's hash), and an arena in a shared
- * WebAssembly memory where batches live, so that the module, this thread and the fill thread
- * all see the same bytes.
+ * The WebAssembly side of the generator: its modules (text-columns.wat, uniforms.wat) compiled
+ * once per machine with wabt's wat2wasm into .tools/wasm/, keyed by the source's hash; and an
+ * arena in a shared WebAssembly memory where batches live, so that the text module, this thread
+ * and the fill thread all see the same bytes.
  */
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -11,8 +11,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const SOURCE = fileURLToPath(new URL("./text-columns.wat", import.meta.url));
-const CACHE = join(dirname(SOURCE), "..", ".tools", "wasm");
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CACHE = join(HERE, "..", ".tools", "wasm");
 
 /** The text-column functions (see text-columns.wat for what each writes). */
 export interface TextExports {
@@ -23,25 +23,30 @@ export interface TextExports {
   targets(n: number, field: number, ra: number, dec: number, fieldNames: number, out: number, offs: number): void;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const compiled = new Map<string, WebAssembly.Module>();
 
-/** The compiled module (compiling the WAT source on first use on this machine). */
-export function textModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  const source = readFileSync(SOURCE);
+/** The compiled module datasets/<name>.wat (compiling it on first use on this machine). */
+export function wasmModule(name: "text-columns" | "uniforms"): WebAssembly.Module {
+  const done = compiled.get(name);
+  if (done) return done;
+  const source = join(HERE, `${name}.wat`);
   const wat2wasm = createRequire(import.meta.url).resolve("wabt/bin/wat2wasm");
   const version = JSON.parse(readFileSync(join(dirname(wat2wasm), "..", "package.json"), "utf8")).version as string;
-  const hash = createHash("sha256").update(source).update(version).digest("hex").slice(0, 16);
-  const path = join(CACHE, `text-columns-${hash}.wasm`);
+  const hash = createHash("sha256").update(readFileSync(source)).update(version).digest("hex").slice(0, 16);
+  const path = join(CACHE, `${name}-${hash}.wasm`);
   if (!existsSync(path)) {
     mkdirSync(CACHE, { recursive: true });
     const partial = `${path}.partial-${process.pid}`;
-    execFileSync(process.execPath, [wat2wasm, SOURCE, "--enable-threads", "-o", partial], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync(process.execPath, [wat2wasm, source, "--enable-threads", "-o", partial], { stdio: ["ignore", "ignore", "pipe"] });
     renameSync(partial, path);
   }
-  compiled = new WebAssembly.Module(readFileSync(path));
-  return compiled;
+  const module = new WebAssembly.Module(readFileSync(path));
+  compiled.set(name, module);
+  return module;
 }
+
+/** The text-column module. */
+export const textModule = () => wasmModule("text-columns");
 
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): TextExports {
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as TextExports;

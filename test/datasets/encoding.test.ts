@@ -10,7 +10,9 @@ import { generateDataset, type DatasetOptions } from "../../datasets/generate.js
 import { Batch, CatalogueGenerator, jName, PRODUCT_TYPES, TYPE_INFO } from "../../datasets/generator.js";
 import { makeNames } from "../../datasets/names.js";
 import { TextBuilder, type BuiltName } from "../../datasets/text-columns.js";
+import { Uniforms } from "../../datasets/uniforms.js";
 import { Arena, textModule } from "../../datasets/wasm.js";
+import { RandomStreams } from "../../sim/kernel/random.js";
 import { ArrowSink } from "../../datasets/writers.js";
 import { loadScenario } from "../../scenarios/load.js";
 
@@ -247,6 +249,24 @@ describe("text columns built by the WebAssembly module", () => {
     expect(text("name")).toEqual(serials.map((x) => `${id}${x}${TYPE_INFO[PRODUCT_TYPES[0]!].suffix}`));
     expect(text("obs_id")).toEqual(serials.map((x) => `${id}${x}`));
     expect(text("target_name")).toEqual(serials.map((_, i) => (i === 3 ? gen.fieldNames[7] : jName(...positions[i % positions.length]!))));
+  });
+});
+
+describe("uniforms drawn in blocks by the WebAssembly module", () => {
+  it("are the stream's own: uniform(), normal() and lognormal() as RandomStream draws them, across blocks", () => {
+    for (const [seed, name] of [[1, "products"], [2 ** 40 + 7, "dataset/sky/SKA-Low"], [0, ""]] as const) {
+      const one = new RandomStreams(seed).stream(name);
+      const stream = new RandomStreams(seed).stream(name);
+      const bulk = new Uniforms(stream);
+      // 3000 draws span three blocks of 1024; then normals and log-normals, mixed
+      const expected = Array.from({ length: 3000 }, () => one.uniform());
+      expect(Array.from({ length: 3000 }, () => bulk.uniform())).toEqual(expected);
+      for (let i = 0; i < 700; i++) {
+        expect(bulk.normal(1, 2)).toBe(one.normal(1, 2));
+        expect(bulk.lognormal(3, 0.5)).toBe(one.lognormal(3, 0.5));
+        expect(bulk.between(-1, 1)).toBe(one.between(-1, 1));
+      }
+    }
   });
 });
 
