@@ -8,7 +8,7 @@
  * file, taking the ring in order. The caller stays synchronous; it blocks (Atomics.wait) only
  * when the ring is full.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync, writevSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 
 export function writeFully(fd: number, buf: Uint8Array): void {
@@ -25,7 +25,10 @@ export interface OutputOptions {
 
 /** A file opened for writing ("wx": it must not exist), written in order. */
 export interface Output {
+  /** Adds bytes to the file; the caller must not change them until its next flush() or close(). */
   write(bytes: Uint8Array): void;
+  /** Gives up the chunks written so far (after which the caller may reuse their memory). */
+  flush(): void;
   /** Writes what is left and closes the file. */
   close(): void;
   /** Closes the file without waiting for what is left (after a failure). */
@@ -36,32 +39,39 @@ export function openOutput(path: string, opts: OutputOptions = {}): Output {
   return opts.thread ? new ThreadedOutput(path, opts.ringBytes ?? 1 << 24) : new FileOutput(path);
 }
 
-/** Small chunks gathered in a 1 MiB buffer; large ones straight to the file (no copy). */
+/**
+ * Chunks kept by reference and written together by one writev() at flush(): an Arrow record
+ * batch is some sixty buffers that are views of the batch's arrays, and copying them into a
+ * buffer first cost as much as the writing itself.
+ */
 export class FileOutput implements Output {
   private readonly fd: number;
-  private readonly buf = new Uint8Array(1 << 20);
-  private used = 0;
+  private pending: Uint8Array[] = [];
 
   constructor(path: string) {
     this.fd = openSync(path, "wx");
   }
 
   write(bytes: Uint8Array): void {
-    const n = bytes.length;
-    if (n === 0) return;
-    if (n >= this.buf.length >> 2) {
-      this.flush();
-      writeFully(this.fd, bytes);
-    } else {
-      if (this.used + n > this.buf.length) this.flush();
-      this.buf.set(bytes, this.used);
-      this.used += n;
-    }
+    if (bytes.length === 0) return;
+    this.pending.push(bytes);
+    // (Linux takes at most 1024 pieces a call)
+    if (this.pending.length === 512) this.flush();
   }
 
-  private flush(): void {
-    if (this.used > 0) writeFully(this.fd, this.buf.subarray(0, this.used));
-    this.used = 0;
+  flush(): void {
+    const chunks = this.pending;
+    if (chunks.length === 0) return;
+    this.pending = [];
+    let written = writevSync(this.fd, chunks);
+    // A short write (rare: a signal, a full disk) goes on chunk by chunk from where it stopped.
+    for (const c of chunks) {
+      if (written >= c.length) written -= c.length;
+      else {
+        writeFully(this.fd, c.subarray(written));
+        written = 0;
+      }
+    }
   }
 
   close(): void {
@@ -169,6 +179,9 @@ export class ThreadedOutput implements Output {
     }
     if (((this.published - this.notified) >>> 0) >= NOTIFY_BYTES && Atomics.load(this.ctl, ASLEEP) === 1) this.wake();
   }
+
+  /** The bytes are already in the ring: nothing is kept. */
+  flush(): void {}
 
   private wake(): void {
     this.notified = this.published;

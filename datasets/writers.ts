@@ -155,6 +155,8 @@ export class ArrowSink {
     const children: Data[] = [];
     for (let k = 0; k < this.plans.length; k++) children.push(this.sameAs[k]! >= 0 ? children[this.sameAs[k]!]! : this.plans[k]!(batch));
     this.writer.write(new RecordBatch(this.schema, makeData({ type: this.type, length: n, nullCount: 0, children })));
+    // the record batch's buffers are views of the batch, which is reused after this
+    this.out.flush();
     this.wrote = true;
   }
 
@@ -396,6 +398,7 @@ class RowWriter {
 
   private flush(): void {
     this.out.write(this.buf.subarray(0, this.pos));
+    this.out.flush();
     this.pos = 0;
   }
 
