@@ -34,7 +34,7 @@
     (local.set $e (i32.add (local.get $table) (i32.shl (local.get $k) (i32.const 3))))
     (call $copy (local.get $dst) (i32.load (local.get $e)) (i32.load offset=4 (local.get $e))))
 
-  ;; Number of decimal digits of x (no division: each is a multiply-shift chain).
+  ;; Number of decimal digits of x (by comparisons: the digit loops below are chains of divisions).
   (func $digits (param $x i32) (result i32)
     (i32.add (i32.const 1)
       (i32.add
@@ -73,7 +73,7 @@
     (call $put (local.get $end) (local.get $x) (i32.sub (local.get $end) (local.get $dst)))
     (local.get $end))
 
-  ;; x (an integer below 2^53, or NaN: 0) in decimal, as String(x) prints it; returns the end.
+  ;; x (an integer below 2^53) in decimal, as String(x) prints it; returns the end.
   (func $uint (param $dst i32) (param $x f64) (result i32)
     (local $n i64) (local $hi i64) (local $end i32)
     ;; (i32.trunc_f64_u is one instruction; the saturating 64-bit conversions are much slower)
@@ -89,7 +89,7 @@
   ;; x with `decimals` places (1 to 9), rounded as Math.round(|x| * scale) with scale =
   ;; 10^decimals (given as a double and as an integer), after a "-" when x < 0: e.g.
   ;; "-12.500000". For |x| * scale < 2^53. Three of these make an s_region, so the usual case
-  ;; (|x| * scale < 2^32) calls nothing: a call costs about as much as the digits.
+  ;; (|x| * scale < 2^32) calls only $digits: a call costs about as much as the digits.
   (func $fixed (param $dst i32) (param $x f64) (param $decimals i32) (param $scale f64) (param $iscale i32) (result i32)
     (local $r f64) (local $u i32) (local $ip i32) (local $n i64) (local $ip64 i64) (local $end i32)
     (local $p i32) (local $c i32) (local $q i32) (local $t i32)

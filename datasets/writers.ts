@@ -35,10 +35,18 @@ export type Source = (c: ColumnDef, b: Batch) => Values;
 
 const isPooled = (v: Values): v is Pooled => !(v instanceof Float64Array) && !(v instanceof TextColumn);
 
-/** RecordBatchFileWriter whose bytes go to an {@link Output} (no in-memory queue). */
+/**
+ * RecordBatchFileWriter whose bytes go to an {@link Output} (no in-memory queue). Each write()
+ * flushes the output: a record batch's buffers are views of the caller's arrays, which it
+ * reuses once write() returns.
+ */
 export class OutputFileWriter extends RecordBatchFileWriter {
   constructor(private readonly out: Output) {
     super();
+  }
+  override write(payload?: Parameters<RecordBatchFileWriter["write"]>[0]): void {
+    super.write(payload);
+    this.out.flush();
   }
   protected override _write(chunk: Parameters<RecordBatchFileWriter["_write"]>[0]): this {
     if (this._started && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
@@ -155,8 +163,6 @@ export class ArrowSink {
     const children: Data[] = [];
     for (let k = 0; k < this.plans.length; k++) children.push(this.sameAs[k]! >= 0 ? children[this.sameAs[k]!]! : this.plans[k]!(batch));
     this.writer.write(new RecordBatch(this.schema, makeData({ type: this.type, length: n, nullCount: 0, children })));
-    // the record batch's buffers are views of the batch, which is reused after this
-    this.out.flush();
     this.wrote = true;
   }
 
