@@ -3,8 +3,8 @@
  * written), or a fill thread that runs the same generator, in the same order, into batches in
  * shared memory while this thread builds text and writes the previous batch. Numbers come from
  * one generator either way, so the output is byte-identical; the thread only overlaps work.
- * Batches live in the arena, with room for the text columns `text` that the caller builds
- * (their most bytes a row: `bytesPerRow`, from the text tables).
+ * Batches live in the arena, with room for the text columns the caller builds ({@link TextRoom}:
+ * per column its most bytes a row, from the text tables).
  */
 import { Worker } from "node:worker_threads";
 import type { Scenario } from "../scenarios/types.js";

@@ -105,7 +105,7 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
  * v (an integer in [0, 10^width), width <= 9) as exactly `width` digits, zero-padded. Int32
  * arithmetic only: `%` or division on a double is a C call in V8, and was most of the cost.
  */
-export function putPadded(v: number, width: number, out: Uint8Array, pos: number): number {
+function putPadded(v: number, width: number, out: Uint8Array, pos: number): number {
   let k = pos + width;
   let w = width;
   let x = v | 0;
@@ -128,7 +128,7 @@ function digitCount(v: number): number {
 }
 
 /** Non-negative integer (< 2^53) in decimal, as String(x) prints it. */
-export function putUint(x: number, out: Uint8Array, pos: number): number {
+function putUint(x: number, out: Uint8Array, pos: number): number {
   if (x < 1_000_000_000) return putPadded(x, digitCount(x | 0), out, pos);
   // Up to 16 digits: the high part (< 2^53 / 10^9 < 10^8), then 9 zero-padded low digits.
   const hi = Math.floor(x / 1e9);
@@ -137,7 +137,7 @@ export function putUint(x: number, out: Uint8Array, pos: number): number {
 }
 
 /** ASCII characters of a string (e.g. a number's String() form) into out; returns the new position. */
-export function putAscii(s: string, out: Uint8Array, pos: number): number {
+function putAscii(s: string, out: Uint8Array, pos: number): number {
   for (let k = 0; k < s.length; k++) out[pos + k] = s.charCodeAt(k);
   return pos + s.length;
 }

@@ -138,8 +138,9 @@ export class ArrowSink {
     // same object in every batch, so the file holds it once.
     const dictionaries = new Map<string, Dictionary>();
     const pools = new Map<string, Vector<Utf8>>();
+    const values = columns.map((c) => source(c, sample));
     columns.forEach((c, k) => {
-      const v = source(c, sample);
+      const v = values[k]!;
       if (isPooled(v)) {
         dictionaries.set(c.name, new Dictionary(new Utf8(), indexType(v.index), k));
         pools.set(c.name, vectorFromArray(v.pool, new Utf8()));
@@ -147,13 +148,16 @@ export class ArrowSink {
     });
     this.schema = arrowSchema(columns, dictionaries);
     this.type = new Struct(this.schema.fields);
-    this.plans = columns.map((c) => {
+    // whether a number column's batches are scanned for nulls (the plan and its data depend on it)
+    const scanned = columns.map((c) => isNullable(c) && mayBeNull(c));
+    this.plans = columns.map((c, k) => {
       const d = dictionaries.get(c.name);
-      return d ? this.pooledPlan(c, d, pools.get(c.name)!, capacity) : this.plan(c, capacity, isNullable(c) && mayBeNull(c));
+      return d ? this.pooledPlan(c, d, pools.get(c.name)!, capacity) : this.plan(c, capacity, scanned[k]!);
     });
-    const values = columns.map((c) => source(c, sample));
     this.sameAs = columns.map((c, k) =>
-      values[k] instanceof Float64Array ? columns.findIndex((o, j) => j < k && values[j] === values[k] && o.kind === c.kind && isNullable(o) === isNullable(c)) : -1,
+      values[k] instanceof Float64Array
+        ? columns.findIndex((o, j) => j < k && values[j] === values[k] && o.kind === c.kind && isNullable(o) === isNullable(c) && scanned[j] === scanned[k])
+        : -1,
     );
     this.writer = new OutputFileWriter(this.out);
   }
