@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "./errors.js";
+import { UsageError } from "../errors/index.js";
 import { progress, type Progress } from "./progress.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];

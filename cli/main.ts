@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { toolVersion } from "../records/version.js";
-import { Interrupted, UsageError } from "./errors.js";
+import { Interrupted, UsageError } from "../errors/index.js";
 import { registerScenario } from "./scenario.js";
 import { registerSim } from "./sim.js";
 import { registerDatasets } from "./datasets.js";
@@ -33,7 +33,7 @@ try {
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
   // Bad input (a usage mistake, a scenario that does not validate): one line per problem, exit 2.
-  if (e instanceof UsageError || (e instanceof Error && e.name === "ScenarioError")) {
+  if (e instanceof UsageError) {
     process.stderr.write(`testbed: ${e.message}\n`);
     process.exit(2);
   }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Scenario } from "../scenarios/types.js";
-import { UsageError } from "./errors.js";
+import { UsageError } from "../errors/index.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

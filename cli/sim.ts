@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { SrcnetSummary } from "../sim/srcnet/run.js";
-import { UsageError } from "./errors.js";
+import { UsageError } from "../errors/index.js";
 import { progress, type Progress } from "./progress.js";
 
 /** The README's main job: the preset `npm start` simulates. */

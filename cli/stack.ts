@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { ImageName } from "../harness/docker/images.js";
-import { Interrupted, UsageError } from "./errors.js";
+import { Interrupted, UsageError } from "../errors/index.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

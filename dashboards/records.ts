@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { Either, Schema } from "effect";
 import type { RunProvenance } from "../records/run-record.js";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors/index.js";
 
 /** The fields of run.json the dashboard relies on; others are kept but not required. */
 const ProvenanceSchema = Schema.Struct({

@@ -9,6 +9,7 @@
  */
 import { ParseResult } from "effect";
 import * as AST from "effect/SchemaAST";
+import { UsageError } from "../errors/index.js";
 import { formatFound } from "./units.js";
 
 /** One problem in a scenario. */
@@ -30,8 +31,8 @@ export function formatIssue(i: ScenarioIssue): string {
 }
 
 /** A scenario that cannot be read: bad YAML, a bad value, an inconsistent reference, a bad `--set`. */
-export class ScenarioError extends Error {
-  override readonly name = "ScenarioError";
+export class ScenarioError extends UsageError {
+  override readonly name: string = "ScenarioError";
   /** Every problem found, in document order as far as the validator reports it; never empty. */
   readonly issues: readonly ScenarioIssue[];
   readonly file: string;

@@ -3,7 +3,7 @@
  * and scenario name (a baseline folder may hold several scenarios); the baseline is the most
  * recent `window` complete runs of each, the candidate every complete run of it.
  */
-import { UsageError } from "../../cli/errors.js";
+import { UsageError } from "../../errors/index.js";
 import { flattenMetrics } from "../metrics.js";
 import { discoverRecords, type RunInfo } from "../records.js";
 import type { Thresholds } from "./config.js";

@@ -20,7 +20,7 @@ import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
 import { LineCounter, parseDocument } from "yaml";
 import { ExpectedId, formatIssue, issuesFromParse } from "../../scenarios/errors.js";
-import { UsageError } from "../../cli/errors.js";
+import { UsageError } from "../../errors/index.js";
 import { defaultDirection, defaultMinEffect, globToRegExp, type Direction } from "../metrics.js";
 import { STEP_DEFAULTS } from "./steps.js";
 

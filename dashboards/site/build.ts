@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, s
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UsageError } from "../../cli/errors.js";
+import { UsageError } from "../../errors/index.js";
 import { discoverRecords, type Discovery, type RunInfo } from "../records.js";
 import type { Thresholds } from "../regression/config.js";
 import { campaignPage } from "./campaign.js";

@@ -2,7 +2,7 @@ import { Simulation } from "../../sim/kernel/index.js";
 import { Network } from "../../sim/network/index.js";
 import { buildTopology } from "../../sim/srcnet/topology.js";
 import type { Scenario } from "../../scenarios/types.js";
-import { UsageError } from "../../cli/errors.js";
+import { UsageError } from "../../errors/index.js";
 
 /**
  * What a stack is made of, decided from the scenario alone (no Docker here, so it is testable
