@@ -7,15 +7,17 @@
  * Every problem is a {@link ScenarioError} naming the file, the path, what was expected and what
  * was found.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Either } from "effect";
-import { LineCounter, parseDocument } from "yaml";
 import { formatPath, ScenarioError, type ScenarioIssue } from "./errors.js";
 import { decodeScenario, TOP_LEVEL_KEYS } from "./schema.js";
 import type { Scenario } from "./types.js";
 import { formatFound } from "./units.js";
+import { parseYaml, readYamlFile } from "./yaml.js";
+
+export { parseYaml } from "./yaml.js";
 
 /** The folder holding the preset scenarios (`<name>.yaml`). */
 export const PRESETS_DIR = fileURLToPath(new URL("./presets/", import.meta.url));
@@ -65,42 +67,9 @@ const fail = (issue: ScenarioIssue): never => {
   throw new ScenarioError(issue);
 };
 
-/** Parses YAML text; syntax errors become ScenarioErrors with line and column. */
-export function parseYaml(text: string, file: string): unknown {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return {
-          file,
-          path: `line ${line}, column ${col}`,
-          expected: "valid YAML",
-          found: `a YAML error: ${e.message} (${e.code})`,
-          line,
-          column: col,
-        };
-      }),
-    );
-  }
-  return doc.toJS({ maxAliasCount: 1000 });
-}
-
 /** Reads one YAML file into a mapping. `file` is the name used in messages. */
 function readMapping(path: string, file: string): Doc {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    return fail({
-      file,
-      path: "",
-      expected: "a readable YAML file",
-      found: (e as NodeJS.ErrnoException).code === "EISDIR" ? "a directory" : `an error reading it: ${(e as Error).message}`,
-    });
-  }
-  const raw = parseYaml(text, file);
+  const raw = readYamlFile(path, file, "a readable YAML file");
   if (!isMapping(raw)) {
     return fail({
       file,

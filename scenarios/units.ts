@@ -151,7 +151,8 @@ export const FLOPS = kind("compute rate", "0.05 PFLOPS", "FLOP/s", "[kMGTPE]?(?:
 /** How a value is quoted in messages: strings as in YAML/JSON, everything else as text. */
 export function formatFound(value: unknown): string {
   if (value === undefined) return "nothing";
-  if (typeof value === "string") return JSON.stringify(value);
+  // A long string (a whole file read as one scalar, say) is cut: the message stays one line.
+  if (typeof value === "string") return value.length > 60 ? `${JSON.stringify(value.slice(0, 57)).slice(0, -1)}..."` : JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
   let json: string;
   try {

@@ -16,10 +16,9 @@
  *       - match: "durationSeconds"
  *         ignore: true
  */
-import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
-import { LineCounter, parseDocument } from "yaml";
 import { ExpectedId, formatIssue, issuesFromParse } from "../../scenarios/errors.js";
+import { readYamlFile } from "../../scenarios/yaml.js";
 import { UsageError } from "../../errors/index.js";
 import { defaultDirection, defaultMinEffect, globToRegExp, type Direction } from "../metrics.js";
 import { STEP_DEFAULTS } from "./steps.js";
@@ -113,28 +112,8 @@ const decode = Schema.decodeUnknownEither(ThresholdsSchema, { errors: "all", onE
 
 /** Reads and validates a thresholds file; any problem is a UsageError, one line per problem. */
 export function loadThresholds(path: string): Thresholds {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : `an error reading it: ${(e as Error).message}`;
-    throw new UsageError(formatIssue({ file: path, path: "", expected: "a readable YAML thresholds file", found }));
-  }
-  // YAML syntax errors with their line and column, as scenario files report them.
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new UsageError(
-      doc.errors
-        .map((e) => {
-          const { line, col } = lines.linePos(e.pos[0]);
-          return formatIssue({ file: path, path: `line ${line}, column ${col}`, expected: "valid YAML", found: `a YAML error: ${e.message} (${e.code})` });
-        })
-        .join("\n"),
-    );
-  }
-  const raw: unknown = doc.toJS();
+  // Unreadable, binary, bad YAML: one line each naming the file, as scenario files report them.
+  const raw: unknown = readYamlFile(path, path, "a readable YAML thresholds file");
   // An empty file means "all defaults".
   if (raw === null || raw === undefined) return thresholdsFrom({});
   const r = decode(raw);

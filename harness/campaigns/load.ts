@@ -1,8 +1,8 @@
 /** Campaigns by preset name (presets/<name>.yaml) or path, validated with clear errors. */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseYaml } from "../../scenarios/load.js";
+import { readYamlFile } from "../../scenarios/yaml.js";
 import { ScenarioError } from "../../scenarios/errors.js";
 import { decodeCampaign, type Campaign } from "./schema.js";
 
@@ -18,18 +18,14 @@ export function loadCampaign(nameOrPath: string): { campaign: Campaign; file: st
   const preset = join(CAMPAIGN_PRESETS_DIR, `${nameOrPath}.yaml`);
   const path = /^[a-z0-9-]+$/.test(nameOrPath) && existsSync(preset) ? preset : nameOrPath;
   const file = path === preset ? nameOrPath : nameOrPath;
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+  if (!existsSync(path)) {
     throw new ScenarioError({
       file,
       path: "",
       expected: `a campaign preset (${campaignPresetNames().join(", ")}) or a readable YAML file`,
-      found: code === "ENOENT" ? "no such preset or file" : code === "EISDIR" ? "a directory" : `an error reading it: ${(e as Error).message}`,
+      found: "no such preset or file",
     });
   }
-  const document = parseYaml(text, file);
+  const document = readYamlFile(path, file, "a readable YAML campaign file");
   return { campaign: decodeCampaign(document, file), file, document };
 }

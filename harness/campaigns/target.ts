@@ -5,9 +5,8 @@
  * sent. Secrets (inline or `env:VAR`) stay in this object: they go to k6 through its secret
  * source (redacted from its logs) and are never written to a log or the run record.
  */
-import { readFileSync } from "node:fs";
 import { Either, ParseResult, Schema } from "effect";
-import { parseYaml } from "../../scenarios/load.js";
+import { readYamlFile } from "../../scenarios/yaml.js";
 import { issuesFromParse, ScenarioError, type ScenarioIssue } from "../../scenarios/errors.js";
 import { listOf, name } from "../../scenarios/schema.js";
 import { rseName } from "../clients/rucio.js";
@@ -99,13 +98,7 @@ function resolveSecret(value: string, file: string, path: string): string {
 }
 
 export function configTarget(file: string): Target {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ScenarioError({ file, path: "", expected: 'a readable target file (or "local")', found: (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message });
-  }
-  const r = decodeTarget(parseYaml(text, file));
+  const r = decodeTarget(readYamlFile(file, file, 'a readable target file (or "local")'));
   if (Either.isLeft(r)) throw new ScenarioError(issuesFromParse(file, (r.left as ParseResult.ParseError).issue));
   const t = r.right;
   const issues: ScenarioIssue[] = [];

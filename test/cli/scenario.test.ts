@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -61,6 +62,48 @@ describe.concurrent("testbed scenario validate", () => {
     const r = await testbed("scenario", "validate", "no-such-scenario");
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^testbed: no-such-scenario: expected a preset name \(.*\) or the path of a YAML file, found "no-such-scenario", which is neither\n$/);
+  });
+});
+
+describe.concurrent("files that are not scenarios at all: exit 2, one short line naming the file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "testbed-bad-files-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Each level of aliases repeats the one before nine times: 9^12 nodes once expanded.
+  const bomb = join(dir, "aliases.yaml");
+  writeFileSync(bomb, ["a: &a [x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 12 }, (_, i) => `l${i}: &l${i} [${Array(9).fill(i === 0 ? "*a" : `*l${i - 1}`).join(", ")}]`)].join("\n") + "\n");
+  // A binary file: an ELF header, then bytes that are not UTF-8, then kilobytes of noise.
+  const binary = join(dir, "binary.yaml");
+  writeFileSync(binary, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.from([0xff, 0xfe, 0x80]), Buffer.alloc(8192, 0xa7)]));
+  const ALIASES = "expected YAML whose aliases expand to at most 1000 nodes, found aliases that expand past that (each level of aliases multiplies the document)";
+
+  it.each([
+    [["scenario", "validate"], bomb, `${ALIASES}`],
+    [["campaign", "validate"], bomb, `${ALIASES}`],
+    [["sim", "run", "--no-progress", "--out", join(dir, "never")], bomb, `${ALIASES}`],
+    [["scenario", "validate"], binary, 'expected a readable YAML file (UTF-8 text), found binary data starting "\\x7fELF\\x02\\x01\\x01\\x00\\xff\\xfe\\x80\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7\\xa7"...'],
+    [["campaign", "validate"], binary, 'expected a readable YAML campaign file (UTF-8 text), found binary data starting "\\x7fELF'],
+  ])("%s %s", async (command, file, message) => {
+    const r = await testbed(...command, file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr.split("\n")).toHaveLength(2);
+    expect(r.stderr.startsWith(`testbed: ${file}: ${message}`), r.stderr).toBe(true);
+    expect(r.stderr.length).toBeLessThan(300);
+  });
+
+  it("bench compare --thresholds with a binary file", async () => {
+    const r = await testbed("bench", "compare", "--baseline", dir, "--candidate", dir, "--thresholds", binary);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^testbed: .*binary\.yaml: expected a readable YAML thresholds file \(UTF-8 text\), found binary data starting "\\x7fELF/);
+    expect(r.stderr.length).toBeLessThan(300);
+  });
+
+  it("a long string where a mapping belongs is cut in the message", async () => {
+    const long = join(dir, "long.yaml");
+    writeFileSync(long, `${"x".repeat(5000)}\n`);
+    const r = await testbed("scenario", "validate", long);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`testbed: ${long}: expected a mapping of scenario fields (name, sites, ...) at the top level, found "${"x".repeat(57)}..."\n`);
   });
 });
 
