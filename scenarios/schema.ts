@@ -462,7 +462,8 @@ const StorageLost = Schema.Struct({
 });
 
 const FaultFile = Schema.Union(SiteDown, SiteRandom, LinkCut, LinkDegrade, StorageLost).annotations({
-  description: "A fault: kind is one of site-down, site-random, link-cut, link-degrade, storage-lost.",
+  description:
+    "A fault: kind is one of site-down, site-random, link-cut, link-degrade, storage-lost. Faults with a window on one site (site-down) or one link (link-cut, link-degrade) must not overlap in time; back to back is allowed.",
 });
 
 const SHARING = ["max-min", "latency-weighted"] as const satisfies readonly SharingMode[];
@@ -904,6 +905,26 @@ function build(
         }
         return { kind: f.kind, site: f.site, storageClass: f.class, atSeconds: beforeEnd(f.at, [...path, "at"]) };
     }
+  });
+
+  // Windowed faults on one target must not overlap: the first to end would restore the site (or
+  // the link's bandwidth) while the second still holds it down. Back to back (one ends as the
+  // next starts) is fine; write one longer fault for a longer outage.
+  const windows = new Map<string, { j: number; from: number; to: number }[]>();
+  faults.forEach((f, j) => {
+    if (f.kind === "site-random" || f.kind === "storage-lost") return;
+    const target = f.kind === "site-down" ? `site ${f.site}` : `link ${pairKey(f.from, f.to)}`;
+    const from = f.atSeconds;
+    const to = f.atSeconds + f.durationSeconds;
+    const earlier = windows.get(target) ?? [];
+    const clash = earlier.find((w) => w.from < to && from < w.to);
+    if (clash !== undefined) {
+      const what = f.kind === "site-down" ? `site ${f.site}` : `link ${f.from} - ${f.to}`;
+      const span = (a: number, b: number) => `${U.formatDuration(a)} to ${U.formatDuration(b)} from the start`;
+      problem(["faults", j, "at"], `a window that does not overlap faults[${clash.j}] on ${what} (${span(clash.from, clash.to)})`,
+        `${formatFound(rawAt(raw, ["faults", j, "at"]))} for ${U.formatDuration(f.durationSeconds)} (${span(from, to)})`);
+    }
+    windows.set(target, [...earlier, { j, from, to }]);
   });
 
   if (issues.length > 0) return Either.left(issues);

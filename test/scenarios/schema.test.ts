@@ -281,6 +281,42 @@ describe("cross-field checks name the path", () => {
   });
 });
 
+describe("faults on one target do not overlap in time", () => {
+  it.each<[string, (d: any) => void, string]>([
+    [
+      "two site-down windows on one site",
+      (d) => d.faults.push({ kind: "site-down", site: "LON", at: "9 d", duration: "1 d" }),
+      'faults[5].at: expected a window that does not overlap faults[0] on site LON (1 w to 10 d from the start), found "9 d" for 1 d (9 d to 10 d from the start)',
+    ],
+    [
+      "a window that holds an earlier one",
+      (d) => d.faults.push({ kind: "site-down", site: "LON", at: "6 d", duration: "1 w" }),
+      'faults[5].at: expected a window that does not overlap faults[0] on site LON (1 w to 10 d from the start), found "6 d" for 1 w (6 d to 13 d from the start)',
+    ],
+    [
+      "a cut during a degradation of the same link, named the other way round",
+      (d) => d.faults.push({ kind: "link-cut", from: "GVA", to: "LON", at: "10 d", duration: "1 h" }),
+      'faults[5].at: expected a window that does not overlap faults[3] on link GVA - LON (10 d to 11 d from the start), found "10 d" for 1 h (10 d to 241 h from the start)',
+    ],
+  ])("%s is rejected", (_what, change, message) => {
+    expect(problems(variant(change))).toEqual([message]);
+  });
+
+  it("back to back on one site, and at once on two sites, are accepted", () => {
+    const s = decodeOk(
+      variant((d) => {
+        d.faults.push({ kind: "site-down", site: "LON", at: "10 d", duration: "1 d" });
+        d.faults.push({ kind: "site-down", site: "GVA", at: "8 d", duration: "1 d" });
+      }),
+    );
+    expect(s.faults.filter((f) => f.kind === "site-down").map((f) => [f.site, f.atSeconds, f.durationSeconds])).toEqual([
+      ["LON", 7 * 86_400, 3 * 86_400],
+      ["LON", 10 * 86_400, 86_400],
+      ["GVA", 8 * 86_400, 86_400],
+    ]);
+  });
+});
+
 describe("per-field checks name the path", () => {
   it.each<[string, (d: any) => void, string]>([
     ["unit typo", (d) => (d.sites[0].disk.capacity = "10 PBB"), 'sites[0].disk.capacity: expected a data size such as "8 PB", found "10 PBB"'],
