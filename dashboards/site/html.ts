@@ -121,8 +121,11 @@ function renderTable(headers: string[], rows: Cell[][], opts: { cls?: string; ca
     const num = typeof c === "number";
     return `<${tag}${num ? ' class="num"' : ""}>${c === null || c === undefined ? "" : esc(num ? fmtNumber(c) : c)}</${tag}>`;
   };
+  // A column of numbers (right-aligned cells) has its header right-aligned over them: a left
+  // header above right-aligned numbers in a wide table reads as the value of the next column.
+  const numeric = headers.map((_, j) => rows.length > 0 && rows.every((r) => typeof r[j] === "number" || r[j] === null || r[j] === undefined) && rows.some((r) => typeof r[j] === "number"));
   return `<table class="${opts.cls ?? "data"}">${opts.caption ? `<caption>${esc(opts.caption)}</caption>` : ""}<thead><tr>${headers
-    .map((h) => `<th>${esc(h)}</th>`)
+    .map((h, j) => `<th${numeric[j] ? ' class="num"' : ""}>${esc(h)}</th>`)
     .join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => cell(c, "td")).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
