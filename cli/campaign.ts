@@ -70,7 +70,7 @@ export function registerCampaign(program: Command): void {
     .option("--no-progress", "do not report progress on stderr")
     .action(async (name: string, o: { target: string; stack?: string; keepStack?: boolean; out?: string; progress: boolean }) => {
       const { loadCampaign } = await import("../harness/campaigns/load.js");
-      const { campaign: c } = loadCampaign(name);
+      const { campaign: c, document } = loadCampaign(name);
       const { configTarget } = await import("../harness/campaigns/target.js");
       const target = o.target === "local" ? ("local" as const) : configTarget(o.target);
       const { loadScenario } = await import("../scenarios/load.js");
@@ -89,6 +89,7 @@ export function registerCampaign(program: Command): void {
         Effect.scoped(
           runCampaign({
             campaign: c,
+            document,
             scenario,
             target,
             stackName: o.stack ?? null,

@@ -17,6 +17,8 @@ const ProvenanceSchema = Schema.Struct({
   tool: Schema.Struct({ name: Schema.String, version: Schema.String }),
   git: Schema.Struct({ commit: Schema.NullOr(Schema.String), dirty: Schema.NullOr(Schema.Boolean) }),
   scenario: Schema.Struct({ name: Schema.String, sha256: Schema.optional(Schema.String) }),
+  /** Campaign records since the campaign was recorded apart from the scenario; older ones lack it. */
+  campaign: Schema.optional(Schema.Struct({ name: Schema.String, sha256: Schema.optional(Schema.String) })),
   seed: Schema.Number,
   machine: Schema.optional(Schema.Struct({ hostname: Schema.String, cpus: Schema.optional(Schema.Number), platform: Schema.optional(Schema.String), arch: Schema.optional(Schema.String) })),
   services: Schema.optional(Schema.Array(Schema.Struct({ name: Schema.String, version: Schema.String }))),
@@ -28,6 +30,12 @@ const ProvenanceSchema = Schema.Struct({
 });
 export type Provenance = Schema.Schema.Type<typeof ProvenanceSchema> & Partial<Pick<RunProvenance, "command" | "schemaVersion">>;
 const decodeProvenance = Schema.decodeUnknownEither(ProvenanceSchema);
+
+/**
+ * What a run is of, for titles, history groups and the runs table: the scenario, and for a
+ * campaign the campaign run on it ("site-failure on srcnet-0.1").
+ */
+export const runSubject = (p: Provenance): string => (p.campaign !== undefined ? `${p.campaign.name} on ${p.scenario.name}` : p.scenario.name);
 
 export interface RunInfo {
   /** Stable, file-name-safe identifier (used for page names). */

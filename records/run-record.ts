@@ -20,7 +20,10 @@ export interface RunProvenance {
   kind: "simulation" | "campaign" | "dataset";
   tool: { name: string; version: string };
   git: { commit: string | null; dirty: boolean | null };
-  scenario: { name: string; sha256: string };
+  /** The scenario run: for a campaign, the scenario of the stack it actually ran on (its hash is absent when that stack did not record one). */
+  scenario: { name: string; sha256?: string };
+  /** Campaigns only: the campaign run (its name and the hash of its file's document). */
+  campaign?: { name: string; sha256: string };
   seed: number;
   command: string[];
   machine: { hostname: string; platform: string; arch: string; cpus: number; memoryBytes: number; node: string };
@@ -87,7 +90,14 @@ export class RunRecord {
   /** Creates the run directory (which must not exist yet) and writes run.json as incomplete. */
   static create(
     dir: string,
-    info: { kind: RunProvenance["kind"]; scenarioName: string; scenario: unknown; seed: number; command?: string[] },
+    info: {
+      kind: RunProvenance["kind"];
+      scenarioName: string;
+      scenario: unknown;
+      seed: number;
+      command?: string[];
+      campaign?: { name: string; document: unknown };
+    },
   ): RunRecord {
     if (existsSync(dir)) throw new Error(`run directory already exists: ${dir}`);
     mkdirSync(dir, { recursive: true });
@@ -97,6 +107,7 @@ export class RunRecord {
       tool: { name: "srcnet-testbed", version: toolVersion() },
       git: gitState(),
       scenario: { name: info.scenarioName, sha256: canonicalHash(info.scenario) },
+      ...(info.campaign !== undefined ? { campaign: { name: info.campaign.name, sha256: canonicalHash(info.campaign.document) } } : {}),
       seed: info.seed,
       command: info.command ?? process.argv.slice(2),
       machine: {
@@ -128,6 +139,12 @@ export class RunRecord {
   /** Records a table the caller wrote itself as `<name>.arrow` (streamed a batch at a time). */
   addTable(name: string): void {
     if (!this.provenance.tables.includes(name)) this.provenance.tables.push(name);
+    this.flush();
+  }
+
+  /** The scenario the run turned out to run on (a campaign on a running stack of another scenario). */
+  setScenario(scenario: { name: string; sha256?: string }): void {
+    this.provenance.scenario = scenario.sha256 !== undefined ? { name: scenario.name, sha256: scenario.sha256 } : { name: scenario.name };
     this.flush();
   }
 

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../errors/index.js";
-import { discoverRecords, type Discovery, type RunInfo } from "../records.js";
+import { discoverRecords, runSubject, type Discovery, type RunInfo } from "../records.js";
 import type { Thresholds } from "../regression/config.js";
 import { campaignPage } from "./campaign.js";
 import { dateText, machineText, missingSummary, provenanceSection, shortCommit, summaryMetricsSection } from "./common.js";
@@ -48,7 +48,7 @@ export function plotlyBundle(): string {
 }
 
 function genericPage(run: RunInfo, crumbs: { text: string; href?: string }[]): Page {
-  const page = new Page(`${run.run.kind}: ${run.run.scenario.name}`, "../", crumbs);
+  const page = new Page(`${run.run.kind}: ${runSubject(run.run)}`, "../", crumbs);
   provenanceSection(page, run);
   if (!missingSummary(page, run)) summaryMetricsSection(page, run);
   if (run.run.tables.length > 0) page.p(`Tables: ${run.run.tables.map((t) => `${esc(t)}.arrow`).join(", ")}.`);
@@ -56,7 +56,7 @@ function genericPage(run: RunInfo, crumbs: { text: string; href?: string }[]): P
 }
 
 function errorPage(run: RunInfo, message: string, crumbs: { text: string; href?: string }[]): Page {
-  const page = new Page(`${run.run.kind}: ${run.run.scenario.name}`, "../", crumbs);
+  const page = new Page(`${run.run.kind}: ${runSubject(run.run)}`, "../", crumbs);
   page.p(`${badge("could not be drawn", "bad").html} ${esc(message)}`, "warning");
   provenanceSection(page, run);
   return page;
@@ -94,16 +94,19 @@ function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<B
   const runHref = (r: RunInfo) => `../runs/${r.id}.html`;
   const complete = found.runs.filter((r) => r.run.status === "complete" && r.summary !== null && r.sweep === null);
 
-  // Histories: complete runs (sweep points apart) of one kind and scenario name, two or more.
+  // Histories: complete runs (sweep points apart) of one kind and subject (the scenario; for
+  // campaigns, the campaign on its scenario: smoke and scalability runs are not one series), two or more.
   const byKey = new Map<string, RunInfo[]>();
+  // Simulated vs measured pairs by scenario name, whichever campaign measured it.
+  const byScenario = new Map<string, RunInfo[]>();
+  const add = (m: Map<string, RunInfo[]>, key: string, r: RunInfo) => m.set(key, [...(m.get(key) ?? []), r]);
   for (const r of complete) {
-    const key = `${r.run.kind}\u0000${r.run.scenario.name}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), r]);
+    add(byKey, `${r.run.kind}\u0000${runSubject(r.run)}`, r);
+    add(byScenario, `${r.run.kind}\u0000${r.run.scenario.name}`, r);
   }
   const historyKeys = [...byKey].filter(([, rs]) => rs.length >= 2);
-  // Simulated vs measured: scenario names with both kinds.
   const scenarios = [...new Set(complete.map((r) => r.run.scenario.name))].filter(
-    (s) => byKey.has(`simulation\u0000${s}`) && byKey.has(`campaign\u0000${s}`),
+    (s) => byScenario.has(`simulation\u0000${s}`) && byScenario.has(`campaign\u0000${s}`),
   );
   const total = found.runs.length + found.sweeps.length + historyKeys.length + scenarios.length + 1;
   let done = 0;
@@ -115,7 +118,7 @@ function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<B
   };
 
   for (const r of found.runs) {
-    const crumbs = [{ text: "runs", href: "../index.html#runs" }, { text: `${r.run.kind} ${r.run.scenario.name}` }];
+    const crumbs = [{ text: "runs", href: "../index.html#runs" }, { text: `${r.run.kind} ${runSubject(r.run)}` }];
     let page: Page;
     try {
       page = r.run.kind === "simulation" ? simulationPage(r, crumbs) : r.run.kind === "campaign" ? campaignPage(r, crumbs) : genericPage(r, crumbs);
@@ -139,7 +142,7 @@ function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<B
     write(href, h.page);
   }
   for (const s of scenarios) {
-    const latest = (kind: string) => byKey.get(`${kind}\u0000${s}`)!.at(-1)!;
+    const latest = (kind: string) => byScenario.get(`${kind}\u0000${s}`)!.at(-1)!;
     write(`compare/${slug(s)}.html`, comparisonPage(s, latest("simulation"), latest("campaign"), runHref, [{ text: "simulated vs measured", href: "../index.html#compare" }, { text: s }]));
   }
 
@@ -159,7 +162,7 @@ function indexPage(found: Discovery, histories: BuildResult["histories"], scenar
   page.p(`${found.runs.length} runs (${counts("complete")} complete, ${counts("incomplete")} incomplete, ${counts("failed")} failed), ${found.sweeps.length} sweeps. Built ${esc(new Date().toISOString().slice(0, 19).replace("T", " "))} UTC.`);
   if (histories.length > 0) {
     page.h2("History", "history").table(
-      ["kind and scenario", "runs", "regressions"],
+      ["kind and subject", "runs", "regressions"],
       histories.map((h) => [link(h.href, h.title.replace(/^History: /, "")), h.runs, h.regressions > 0 ? badge(`${h.regressions} metrics`, "bad") : badge("none", "ok")]),
     );
   }
@@ -171,12 +174,12 @@ function indexPage(found: Discovery, histories: BuildResult["histories"], scenar
     );
   }
   page.h2("Runs", "runs").table(
-    ["started", "ended", "kind", "scenario", "seed", "status", "commit", "dirty", "tool", "machine", "part of"],
+    ["started", "ended", "kind", "scenario (campaign on scenario)", "seed", "status", "commit", "dirty", "tool", "machine", "part of"],
     runs.map((r): Cell[] => [
       dateText(r.run.startedAt),
       dateText(r.run.endedAt),
       r.run.kind,
-      link(`runs/${r.id}.html`, r.run.scenario.name),
+      link(`runs/${r.id}.html`, runSubject(r.run)),
       r.run.seed,
       statusBadge(r.run.status),
       shortCommit(r),

@@ -6,7 +6,7 @@
 import type { Table } from "apache-arrow";
 import { quantileSorted } from "simple-statistics";
 import { CAMPAIGN_SERVICES, FAULT_COLUMNS, parseCampaignSummary, REQUEST_COLUMNS, type CampaignSummary } from "../campaign-record.js";
-import { booleans, numbers, readTable, strings, type RunInfo } from "../records.js";
+import { booleans, numbers, readTable, runSubject, strings, type RunInfo } from "../records.js";
 import { missingSummary, provenanceSection, summaryMetricsSection } from "./common.js";
 import { colourOf, faultBands, timeLayout, type FaultSpan, type Trace } from "./figures.js";
 import { badge, esc, fmtBytes, fmtMetric, fmtNumber, fmtPercent, fmtSeconds, Page, type Cell } from "./html.js";
@@ -181,7 +181,7 @@ function faultsTable(page: Page, run: RunInfo): void {
 }
 
 export function campaignPage(run: RunInfo, crumbs: { text: string; href?: string }[]): Page {
-  const page = new Page(`Campaign: ${run.run.scenario.name}`, "../", crumbs);
+  const page = new Page(`Campaign: ${runSubject(run.run)}`, "../", crumbs);
   provenanceSection(page, run);
   if (missingSummary(page, run)) return page;
   const parsed = parseCampaignSummary(run.summary);

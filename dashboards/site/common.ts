@@ -29,6 +29,7 @@ export function provenanceSection(page: Page, r: RunInfo): void {
   const p = r.run;
   const rows: [string, Cell][] = [
     ["kind", p.kind],
+    ...(p.campaign !== undefined ? [["campaign", `${p.campaign.name}${p.campaign.sha256 ? ` (sha256 ${p.campaign.sha256.slice(0, 12)}…)` : ""}`] as [string, Cell]] : []),
     ["scenario", `${p.scenario.name}${p.scenario.sha256 ? ` (sha256 ${p.scenario.sha256.slice(0, 12)}…)` : ""}`],
     ["seed", p.seed],
     ["status", p.error ? { html: `${statusBadge(p.status).html} ${esc(p.error)}` } : statusBadge(p.status)],

@@ -42,6 +42,9 @@ export const K6_BIN = process.env.TESTBED_K6 ?? join(root, ".tools", "bin", "k6"
 
 export interface RunOptions {
   campaign: Campaign;
+  /** The campaign file's document as read (hashed into the record); the decoded campaign when absent. */
+  document?: unknown;
+  /** The scenario the campaign declares (a stack started for the campaign is of this scenario). */
   scenario: Scenario;
   /** "local", or a target from a config file. */
   target: "local" | Target;
@@ -230,7 +233,14 @@ function startK6(work: string, runDir: string, secretsFile: string): Effect.Effe
 export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignError, Scope.Scope> {
   return Effect.gen(function* () {
     const c = o.campaign;
-    const record = RunRecord.create(o.out, { kind: "campaign", scenarioName: o.scenario.name, scenario: o.scenario, seed: c.seed, command: o.command });
+    const record = RunRecord.create(o.out, {
+      kind: "campaign",
+      scenarioName: o.scenario.name,
+      scenario: o.scenario,
+      seed: c.seed,
+      command: o.command,
+      campaign: { name: c.name, document: o.document ?? c },
+    });
     let faults: ReturnType<typeof scheduleFaults> | null = null;
     let ingestDone: Promise<unknown> | null = null;
     // An interrupt (Ctrl-C) or a failure leaves the record incomplete or failed, never complete.
@@ -248,6 +258,12 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
     const scope = yield* Effect.scope;
     const target = o.target === "local" ? yield* localStack(o, scope) : o.target;
     if (c.faults.length > 0 && target.stack === null) return yield* fail(`campaign ${c.name} injects faults, which needs the local stack (--target local)`);
+    // A running stack may be of another scenario than the campaign declares: the record names
+    // the one the load actually met (its dataset, sites and paths), so it pairs with the right simulations.
+    if (target.stack !== null && target.stack.scenario !== o.scenario.name) {
+      record.setScenario({ name: target.stack.scenario, ...(target.stack.scenarioSha256 !== undefined ? { sha256: target.stack.scenarioSha256 } : {}) });
+      o.log(`stack ${target.stack.name} is of scenario ${target.stack.scenario} (the campaign declares ${o.scenario.name}): recorded as run on ${target.stack.scenario}`);
+    }
     record.setServices(target.services);
     if (target.stack !== null) {
       // Files of earlier campaigns stay on a reused stack's sites: say so before they fill one up

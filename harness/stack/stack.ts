@@ -235,6 +235,7 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
     const state: StackState = {
       name: plan.name,
       scenario: sc.name,
+      scenarioSha256: canonicalHash(sc),
       plan,
       images,
       network,

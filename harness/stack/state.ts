@@ -33,6 +33,8 @@ export interface ActiveFault {
 export interface StackState {
   name: string;
   scenario: string;
+  /** Hash of the validated scenario the stack was planned from (records/run-record.ts's canonicalHash); absent in stacks brought up before it was kept. */
+  scenarioSha256?: string;
   plan: StackPlan;
   images: Record<string, string>;
   network: string;

@@ -28,6 +28,8 @@ export interface CampaignFixture {
   commit: string;
   startedAt: Date;
   scenario?: string;
+  /** The campaign's name (default "smoke", as the command recorded). */
+  campaign?: string;
   durationSeconds?: number;
   /** Latency multipliers per service (a regression is a factor > 1). */
   latencyFactor?: Partial<Record<Service, number>>;
@@ -94,6 +96,7 @@ export function writeCampaignFixture(f: CampaignFixture): void {
     tool: { name: "srcnet-testbed", version: "0.1.0" },
     git: { commit: f.commit, dirty: false },
     scenario: { name: f.scenario ?? "site-failure", sha256: "0".repeat(64) },
+    campaign: { name: f.campaign ?? "smoke", sha256: "1".repeat(64) },
     seed: f.seed,
     command: ["campaign", "run", "smoke", "--target", "local"],
     machine: { hostname: "fixture", platform: "linux", arch: "x64", cpus: 2, memoryBytes: 8e9, node: process.version },

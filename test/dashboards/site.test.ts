@@ -37,6 +37,8 @@ beforeAll(async () => {
   // Campaigns under the same scenario name (a simulated-vs-measured pair), ten commits with a
   // 40 % TAP latency step at the seventh, plus one failed and one incomplete run.
   writeCampaignHistory(join(results, "campaigns"), { runs: 10, seed0: 1, stepAt: 6, factor: { tap: 1.4 }, scenario: "srcnet-0.1" });
+  // Another campaign on the same scenario: its own history, not a point of smoke's.
+  writeCampaignFixture({ dir: join(results, "campaign-scalability"), seed: 97, commit: "d".repeat(40), startedAt: new Date("2026-01-05T12:00:00Z"), scenario: "srcnet-0.1", campaign: "scalability" });
   writeCampaignFixture({ dir: join(results, "campaign-failed"), seed: 99, commit: "f".repeat(40), startedAt: new Date("2026-03-01T00:00:00Z"), scenario: "srcnet-0.1", status: "failed" });
   writeCampaignFixture({ dir: join(results, "campaign-incomplete"), seed: 98, commit: "e".repeat(40), startedAt: new Date("2026-03-02T00:00:00Z"), scenario: "srcnet-0.1", status: "incomplete" });
   mark("simulations and campaigns written");
@@ -83,13 +85,13 @@ describe("testbed dashboard build", () => {
   it("builds the site from the results folder", () => {
     expect(build.stderr).toBe("");
     expect(build.status).toBe(0);
-    expect(build.stdout).toMatch(/17 runs, 1 sweeps, 2 histories .*, 1 simulated-vs-measured pages/);
+    expect(build.stdout).toMatch(/18 runs, 1 sweeps, 2 histories .*, 1 simulated-vs-measured pages/);
     expect(existsSync(join(site, "plotly.js"))).toBe(true);
     const p = pages();
     expect(p).toContain("index.html");
-    expect(p.filter((f) => f.startsWith("runs/"))).toHaveLength(17);
+    expect(p.filter((f) => f.startsWith("runs/"))).toHaveLength(18);
     expect(p.filter((f) => f.startsWith("sweeps/"))).toHaveLength(1);
-    expect(p.filter((f) => f.startsWith("history/")).sort()).toEqual(["history/campaign-srcnet-0.1.html", "history/simulation-srcnet-0.1.html"]);
+    expect(p.filter((f) => f.startsWith("history/")).sort()).toEqual(["history/campaign-smoke_on_srcnet-0.1.html", "history/simulation-srcnet-0.1.html"]);
     expect(p).toContain("compare/srcnet-0.1.html");
     // No CDN: every script the pages load is beside them.
     for (const f of p) {
@@ -132,18 +134,59 @@ describe("testbed dashboard build", () => {
     expect(latency.data.map((t: { name: string }) => t.name)).toEqual(["tap", "soda", "webdav", "rucio", "ingest"].flatMap((s) => [`${s} p50`, `${s} p95`, `${s} p99`]));
     // Both faults are bands on every time chart.
     for (const f of figs) expect(f.layout.shapes, f.title).toHaveLength(2);
+    // Named by the campaign and the scenario it ran on, both in the title and the provenance.
+    expect(html).toContain("<title>Campaign: smoke on srcnet-0.1");
+    expect(html).toMatch(/<b>campaign<\/b><\/td><td>smoke \(sha256 1{12}…\)/);
+    expect(html).toMatch(/<b>scenario<\/b><\/td><td>srcnet-0.1 /);
+    const other = readFileSync(join(site, pages().find((p) => p.startsWith("runs/campaign-scalability"))!), "utf8");
+    expect(other).toContain("<title>Campaign: scalability on srcnet-0.1");
     const failed = readFileSync(join(site, pages().find((p) => p.startsWith("runs/campaign-failed"))!), "utf8");
     expect(failed).toContain("no readable summary.json");
+  });
+
+  it("on a campaign page every table value sits under its own header, as Chromium lays it out", async () => {
+    const page = await browser!.context.newPage();
+    try {
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(`${server!.url}${pages().find((p) => p.startsWith("runs/campaign-000"))!}`);
+      // For each cell, the header whose laid-out text is nearest horizontally (text boxes, not
+      // cell boxes: a cell box always spans its own column, what the reader sees is the text).
+      const misplaced = await page.evaluate(() => {
+        const textBox = (el: Element) => {
+          const r = document.createRange();
+          r.selectNodeContents(el);
+          const b = r.getBoundingClientRect();
+          return { left: b.left, right: b.right };
+        };
+        const out: string[] = [];
+        document.querySelectorAll("table.data").forEach((table, t) => {
+          const heads = [...table.querySelectorAll("thead th")].map(textBox);
+          table.querySelectorAll("tbody tr").forEach((tr) =>
+            [...tr.children].forEach((td, j) => {
+              if ((td.textContent ?? "").trim() === "") return;
+              const c = textBox(td);
+              const dist = (h: { left: number; right: number }) => Math.max(0, h.left - c.right, c.left - h.right);
+              const nearest = heads.reduce((best, h, k) => (dist(h) < dist(heads[best]!) ? k : best), j);
+              if (nearest !== j) out.push(`table ${t} "${(td.textContent ?? "").trim()}" under column ${nearest}, not ${j}`);
+            }),
+          );
+        });
+        return out;
+      });
+      expect(misplaced).toEqual([]);
+    } finally {
+      await page.close();
+    }
   });
 
   it("the index lists every run with its provenance and status", () => {
     const html = readFileSync(join(site, "index.html"), "utf8");
     for (const text of ["failed", "incomplete", "complete", "c0ffee0000", "srcnet-testbed 0.1.0", "fixture (2 cpus, x64)"]) expect(html).toContain(text);
-    expect(html.match(/href="runs\//g)!.length).toBe(17);
+    expect(html.match(/href="runs\//g)!.length).toBe(18);
   });
 
   it("the campaign history marks the TAP latency step as a regression at the seventh run", () => {
-    const html = readFileSync(join(site, "history", "campaign-srcnet-0.1.html"), "utf8");
+    const html = readFileSync(join(site, "history", "campaign-smoke_on_srcnet-0.1.html"), "utf8");
     const figs = JSON.parse(html.match(/<script id="figures" type="application\/json">(.*?)<\/script>/s)![1]!);
     const p95 = figs.find((f: { title: string }) => f.title === "services.*.latencySeconds.p95");
     const marks = p95.data.find((t: { name: string }) => t.name === "regression");

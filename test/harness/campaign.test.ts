@@ -55,7 +55,7 @@ describe("campaigns on the local stack", () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/verdict: PASS/);
     const run = json("smoke", "run.json");
-    expect(run).toMatchObject({ kind: "campaign", status: "complete", scenario: { name: "sv-2026" }, tables: expect.arrayContaining(["requests", "operations", "faults"]) });
+    expect(run).toMatchObject({ kind: "campaign", status: "complete", campaign: { name: "smoke" }, scenario: { name: "sv-2026" }, tables: expect.arrayContaining(["requests", "operations", "faults"]) });
     expect(run.services.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(["rucio", "dachs", "webdav", "toxiproxy"]));
     const summary = json("smoke", "summary.json");
     const req = rows(read("smoke", "requests"));
@@ -82,12 +82,17 @@ describe("campaigns on the local stack", () => {
   }, 300_000);
 
   it("an impossible threshold fails with exit code 1 and a complete record", () => {
-    readsCampaign("impossible", { files: 2, kib: 4, seconds: 5 }, ["thresholds:", '  services.webdav.latencySeconds.p50: "< 0.000001"', '  services.webdav.errorRate: "== 0"']);
+    // It declares srcnet-0.1 and runs on the sv-2026 stack: the record names the campaign and the stack's scenario.
+    readsCampaign("impossible", { files: 2, kib: 4, seconds: 5 }, ["scenario: srcnet-0.1", "thresholds:", '  services.webdav.latencySeconds.p50: "< 0.000001"', '  services.webdav.errorRate: "== 0"']);
     const r = testbed("campaign", "run", "impossible.yaml", "--stack", STACK, "--out", "impossible");
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}services\.webdav\.latencySeconds\.p50 < 0\.000001/);
     expect(r.stdout).toMatch(/PASS {2}services\.webdav\.errorRate == 0/);
-    expect(json("impossible", "run.json").status).toBe("complete");
+    const run = json("impossible", "run.json");
+    const stack = JSON.parse(readFileSync(join(dir, "stacks", STACK, "stack.json"), "utf8"));
+    expect(run).toMatchObject({ status: "complete", campaign: { name: "impossible" }, scenario: { name: "sv-2026", sha256: stack.scenarioSha256 } });
+    expect(stack.scenarioSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toMatch(/stack it-campaign is of scenario sv-2026 \(the campaign declares srcnet-0.1\)/);
     expect(json("impossible", "summary.json").verdict).toBe("fail");
   }, 300_000);
 
