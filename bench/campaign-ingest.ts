@@ -21,7 +21,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { writeFully } from "../datasets/output.js";
+import { writeFully } from "../records/output.js";
 import { ingestK6Output } from "../harness/campaigns/k6-output.js";
 import { median, mib, printTable } from "./report.js";
 

@@ -5,8 +5,8 @@
  * the format needed here is small — 80-character cards in 2880-byte blocks, big-endian data
  * padded to 2880 bytes (FITS Standard 4.0, sections 3-5; WCS Paper II for SIN).
  */
-import { writeSync } from "node:fs";
-import type { Checksums } from "./checksum.js";
+import type { Checksums } from "../records/checksum.js";
+import { writeFully } from "../records/output.js";
 
 export const BLOCK = 2880;
 
@@ -101,8 +101,7 @@ export function fitsHeader(img: FitsImage): Uint8Array {
 
 export function writeAll(fd: number, buf: Uint8Array, sums: Checksums): void {
   sums.update(buf);
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  writeFully(fd, buf);
 }
 
 /** Writes the file to `fd`: seeded noise plus a point source at the centre, one plane at a time. */

@@ -12,7 +12,7 @@ import { loadScenario } from "../scenarios/load.js";
 import type { Scenario } from "../scenarios/types.js";
 import { RandomStreams } from "../sim/kernel/random.js";
 import { RunRecord } from "../records/run-record.js";
-import { Checksums } from "./checksum.js";
+import { Checksums } from "../records/checksum.js";
 import { MANIFEST_COLUMNS, OBSCORE_COLUMNS, type ColumnDef } from "./columns.js";
 import { writeBlob, writeFits } from "./fits.js";
 import { FillThread, LocalBatches, type BatchSource } from "./batches.js";

@@ -10,7 +10,7 @@
 import type { ProductType, Scenario } from "../scenarios/types.js";
 import { RandomStreams, type RandomStream } from "../sim/kernel/random.js";
 import { ProductSampler } from "../sim/srcnet/sizes.js";
-import { TextColumn } from "./bytes.js";
+import { TextColumn } from "../records/text-column.js";
 import { OBSCORE_COLUMNS } from "./columns.js";
 import type { TelescopeNames } from "./names.js";
 import { profileOf, SPEED_OF_LIGHT, type TelescopeProfile } from "./sky.js";

@@ -7,7 +7,7 @@
  * the revisited fields). The constant strings (tables) are put in the arena once; a builder on
  * another thread uses the same tables.
  */
-import { utf8 } from "./bytes.js";
+import { utf8 } from "../records/text-column.js";
 import { PRODUCT_TYPES, TYPE_INFO, type Batch, type CatalogueGenerator, type TextName } from "./generator.js";
 import { instantiate, type Arena, type TextExports } from "./wasm.js";
 

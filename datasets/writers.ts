@@ -1,9 +1,10 @@
 /**
- * Streaming writers for row batches: Arrow IPC file (one record batch per {@link Batch}, built
- * from the batch's arrays without copying where the layout already matches, and written
- * synchronously, so memory holds one batch at a time), VOTable 1.4 TABLEDATA and CSV (rows
- * written as bytes). Text formats print numbers with JavaScript's shortest round-trip form, so
- * output bytes depend only on the values.
+ * Streaming writers for the catalogue's row batches: Arrow IPC file (one record batch per
+ * {@link Batch}, built from the batch's arrays without copying where the layout already matches,
+ * and written synchronously, so memory holds one batch at a time), VOTable 1.4 TABLEDATA and CSV
+ * (rows written as bytes), through records/' file outputs and IPC file writer. Text formats
+ * print numbers with JavaScript's shortest round-trip form, so output bytes depend only on the
+ * values.
  */
 import {
   Dictionary,
@@ -15,7 +16,6 @@ import {
   Int8,
   makeData,
   RecordBatch,
-  RecordBatchFileWriter,
   Schema,
   Struct,
   Utf8,
@@ -24,38 +24,19 @@ import {
   vectorFromArray,
   type Vector,
 } from "apache-arrow";
-import { putBytes, putNumber, TextColumn, utf8 } from "./bytes.js";
+import { numberValidity } from "../records/columns.js";
+import { OutputFileWriter } from "../records/ipc-writer.js";
+import { openOutput, type Output, type OutputOptions } from "../records/output.js";
+import { TextColumn, utf8 } from "../records/text-column.js";
+import { putBytes, putNumber } from "./bytes.js";
 import type { ColumnDef } from "./columns.js";
 import type { Batch, IndexArray, Pooled } from "./generator.js";
-import { openOutput, type Output, type OutputOptions } from "./output.js";
 
 /** Where a column's values are in the batch: numbers (NaN is null), a pooled column, or text. */
 export type Values = Float64Array | Pooled | TextColumn;
 export type Source = (c: ColumnDef, b: Batch) => Values;
 
 const isPooled = (v: Values): v is Pooled => !(v instanceof Float64Array) && !(v instanceof TextColumn);
-
-/**
- * RecordBatchFileWriter whose bytes go to an {@link Output} (no in-memory queue). Each write()
- * flushes the output: a record batch's buffers are views of the caller's arrays, which it
- * reuses once write() returns.
- */
-export class OutputFileWriter extends RecordBatchFileWriter {
-  constructor(private readonly out: Output) {
-    super();
-  }
-  override write(payload?: Parameters<RecordBatchFileWriter["write"]>[0]): void {
-    super.write(payload);
-    this.out.flush();
-  }
-  protected override _write(chunk: Parameters<RecordBatchFileWriter["_write"]>[0]): this {
-    if (this._started && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
-      this.out.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this._position += chunk.byteLength;
-    }
-    return this;
-  }
-}
 
 function arrowType(c: ColumnDef): DataType {
   switch (c.kind) {
@@ -90,16 +71,6 @@ export function arrowSchema(columns: ColumnDef[], dictionaries: Map<string, Dict
 /** Dictionary index type of a batch's index array (as narrow as the pool: most take 1 byte a row, not 4). */
 function indexType(index: IndexArray): Int8 | Int16 | Int32 {
   return index instanceof Int8Array ? new Int8() : index instanceof Int16Array ? new Int16() : new Int32();
-}
-
-/** Validity bits of rows [0, n) of numbers (NaN: null) into bits; returns the null count. */
-export function numberValidity(f: Float64Array, n: number, bits: Uint8Array): number {
-  let nulls = 0;
-  for (let i = 0; i < n; i++) if (f[i] !== f[i]) nulls++;
-  if (nulls === 0) return 0;
-  bits.fill(0);
-  for (let i = 0; i < n; i++) if (f[i] === f[i]) bits[i >> 3]! |= 1 << (i & 7);
-  return nulls;
 }
 
 /** One column's conversion from a batch to Arrow Data, with its output arrays allocated once. */

@@ -69,9 +69,12 @@ export function canonicalHash(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(canon(value))).digest("hex");
 }
 
+/** Where a file of a run is written before it is renamed to `path`. */
+export const temporaryPath = (path: string): string => `${path}.tmp-${process.pid}`;
+
 /** Writes a file under a temporary name and renames it into place, so it is never seen half-written. */
 export function writeAtomically(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = temporaryPath(path);
   writeFileSync(tmp, data);
   renameSync(tmp, path);
 }

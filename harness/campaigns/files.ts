@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Effect, Schedule } from "effect";
-import { Checksums } from "../../datasets/checksum.js";
+import { Checksums } from "../../records/checksum.js";
 import { request, type HttpError } from "../clients/http.js";
 import { RucioClient, type RucioError } from "../clients/rucio.js";
 import type { PoolFile, SeededFile } from "../k6/lib/plan.js";

@@ -2,36 +2,19 @@
  * k6's JSON output (`k6 run --out json=-`, one sample a line) into the campaign run record's
  * tables: every `srcnet_req` sample becomes a row of requests.arrow, every `srcnet_op` sample a
  * row of operations.arrow (harness/k6/lib/record.ts says what the k6 side emits). The input is
- * streamed: rows go to disk a record batch at a time, and what stays in memory is the compact
- * per-service columns the summary needs (~21 bytes a request) and the set of files written.
+ * streamed: rows go to disk a record batch at a time (records/table-file.ts), and what stays in
+ * memory is the compact per-service columns the summary needs (~21 bytes a request) and the set
+ * of files written.
  *
  * Nearly all of k6's output is its built-in metrics (about 15 lines a request), so lines are
  * found with a native substring search for `{"metric":"srcnet_` and only those are parsed.
  */
-import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import {
-  Bool,
-  type Data,
-  type DataType,
-  Dictionary,
-  Field,
-  Float64,
-  Int32,
-  makeData,
-  RecordBatch,
-  RecordBatchFileWriter,
-  Schema,
-  Struct,
-  Utf8,
-  vectorFromArray,
-  type Vector,
-} from "apache-arrow";
 import { CAMPAIGN_SERVICES, REQUEST_COLUMNS } from "../../dashboards/campaign-record.js";
-import { FileOutput, type Output } from "../../datasets/output.js";
-import { numberValidity, OutputFileWriter } from "../../datasets/writers.js";
-import { TextColumn } from "../../datasets/bytes.js";
+import { BoolColumn, DictColumn, f64, i32, NullableF64Column, NumberColumn, Utf8Column } from "../../records/columns.js";
+import { TableFile } from "../../records/table-file.js";
 
 /** Per-service request columns, in arrival order; the arrays are exactly `length` long. */
 export interface RequestColumns {
@@ -106,173 +89,6 @@ export const OPERATION_COLUMNS = {
 
 const PREFIX = Buffer.from('{"metric":"srcnet_');
 const NEWLINE = 10;
-
-// ---------------------------------------------------------------------------------------------
-// Arrow columns whose buffers are allocated once and refilled for every batch. That is safe
-// because the file writer below copies a batch to the file before write() returns.
-
-interface Column {
-  readonly type: DataType;
-  data(n: number): Data;
-}
-
-/** A numeric column over a typed array the ingest fills by index. */
-class NumberColumn<T extends Float64Array | Int32Array> implements Column {
-  constructor(
-    readonly type: Float64 | Int32,
-    readonly values: T,
-  ) {}
-  data(n: number): Data {
-    return makeData({ type: this.type, length: n, nullCount: 0, data: this.values.subarray(0, n) } as never);
-  }
-}
-const f64 = (capacity: number) => new NumberColumn(new Float64(), new Float64Array(capacity));
-
-/** Float64 whose NaN values are written as nulls (an unfinished operation has no duration). */
-class NullableF64Column extends NumberColumn<Float64Array> {
-  private readonly bits: Uint8Array;
-  constructor(capacity: number) {
-    super(new Float64(), new Float64Array(capacity));
-    this.bits = new Uint8Array((capacity + 7) >> 3);
-  }
-  override data(n: number): Data {
-    const nulls = numberValidity(this.values, n, this.bits);
-    if (nulls === 0) return super.data(n);
-    return makeData({ type: this.type as Float64, length: n, nullCount: nulls, nullBitmap: this.bits.subarray(0, (n + 7) >> 3), data: this.values.subarray(0, n) });
-  }
-}
-const i32 = (capacity: number) => new NumberColumn(new Int32(), new Int32Array(capacity));
-
-class BoolColumn implements Column {
-  readonly type = new Bool();
-  private readonly bits: Uint8Array;
-  constructor(capacity: number) {
-    this.bits = new Uint8Array((capacity + 7) >> 3);
-  }
-  set(i: number, v: boolean): void {
-    if (v) this.bits[i >> 3]! |= 1 << (i & 7);
-    else this.bits[i >> 3]! &= ~(1 << (i & 7));
-  }
-  data(n: number): Data {
-    return makeData({ type: this.type, length: n, nullCount: 0, data: this.bits.subarray(0, (n + 7) >> 3) });
-  }
-}
-
-/**
- * Plain utf8 (an open set of values never needs a dictionary delta, which not every reader
- * takes), built in the dataset writer's growable {@link TextColumn}.
- */
-class Utf8Column implements Column {
-  readonly type = new Utf8();
-  private readonly text: TextColumn;
-  // Operations and phases are few: encode each once.
-  private readonly encoded = new Map<string, Uint8Array>();
-  private readonly encoder = new TextEncoder();
-  constructor(capacity: number) {
-    this.text = new TextColumn(capacity, 16);
-  }
-  set(i: number, s: string): void {
-    let b = this.encoded.get(s);
-    if (b === undefined) {
-      b = this.encoder.encode(s);
-      if (this.encoded.size < 4096) this.encoded.set(s, b);
-    }
-    if (i === 0) this.text.reset();
-    this.text.append(b);
-  }
-  data(n: number): Data {
-    const t = this.text;
-    return makeData({ type: this.type, length: n, nullCount: 0, valueOffsets: t.offsets.subarray(0, n + 1), data: t.data.subarray(0, t.offsets[n]!) });
-  }
-}
-
-/**
- * Dictionary-encoded utf8 over a known set (the services). The dictionary is one Vector for the
- * whole file, so it is written once; a value outside the set is appended as a new chunk, which
- * the writer sends as a dictionary delta (allowed in the IPC file format, unlike a replacement).
- */
-class DictColumn implements Column {
-  readonly type: Dictionary<Utf8, Int32>;
-  private readonly keys: Int32Array;
-  private readonly index = new Map<string, number>();
-  private dictionary: Vector<Utf8>;
-  constructor(capacity: number, id: number, known: readonly string[]) {
-    this.type = new Dictionary(new Utf8(), new Int32(), id);
-    this.keys = new Int32Array(capacity);
-    known.forEach((s, k) => this.index.set(s, k));
-    this.dictionary = vectorFromArray([...known], new Utf8());
-  }
-  set(i: number, s: string): void {
-    let k = this.index.get(s);
-    if (k === undefined) {
-      k = this.index.size;
-      this.index.set(s, k);
-      this.dictionary = this.dictionary.concat(vectorFromArray([s], new Utf8()));
-    }
-    this.keys[i] = k;
-  }
-  data(n: number): Data {
-    return makeData({ type: this.type, length: n, nullCount: 0, data: this.keys.subarray(0, n), dictionary: this.dictionary });
-  }
-}
-
-/**
- * An Arrow IPC file written a batch at a time under `<path>.tmp-<pid>` and renamed into place when
- * finished, so the final name only ever holds a complete, readable file.
- */
-class TableFile {
-  private readonly tmp: string;
-  private readonly out: Output;
-  private readonly writer: OutputFileWriter;
-  private readonly schema: Schema;
-  private readonly type: Struct;
-  private wrote = false;
-  /** Rows in the current batch. */
-  n = 0;
-
-  constructor(
-    readonly path: string,
-    private readonly columns: [string, Column][],
-    private readonly capacity: number,
-  ) {
-    this.tmp = `${path}.tmp-${process.pid}`;
-    rmSync(this.tmp, { force: true });
-    this.out = new FileOutput(this.tmp);
-    this.schema = new Schema(columns.map(([name, c]) => new Field(name, c.type, false)));
-    this.type = new Struct(this.schema.fields);
-    this.writer = new OutputFileWriter(this.out);
-  }
-
-  /** Ends the current row. */
-  next(): void {
-    if (++this.n === this.capacity) this.flush();
-  }
-
-  private flush(): void {
-    const n = this.n;
-    const children = this.columns.map(([, c]) => c.data(n));
-    this.writer.write(new RecordBatch(this.schema, makeData({ type: this.type, length: n, nullCount: 0, children })));
-    this.wrote = true;
-    this.n = 0;
-  }
-
-  finish(): void {
-    // A file without a record batch reads back without its schema: write an empty one.
-    if (this.n > 0 || !this.wrote) this.flush();
-    this.writer.finish();
-    this.out.close();
-    renameSync(this.tmp, this.path);
-  }
-
-  abort(): void {
-    try {
-      this.out.abort();
-    } catch {
-      // already closed
-    }
-    rmSync(this.tmp, { force: true });
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Compact in-memory columns, grown by doubling.
@@ -556,7 +372,7 @@ class Ingest {
       const status = Number(tags.status) | 0;
       const bytes = md.bytes === undefined ? 0 : Number(md.bytes) || 0;
       const r = this.rq;
-      const i = r.file.n;
+      const i = r.file.row;
       r.t.values[i] = t;
       r.service.set(i, service);
       r.operation.set(i, operation);
@@ -590,7 +406,7 @@ class Ingest {
 
   private operationRow(t: number, service: string, operation: string, phase: string, seconds: number, ok: boolean, attempts: number): void {
     const o = this.op;
-    const i = o.file.n;
+    const i = o.file.row;
     o.t.values[i] = t;
     o.service.set(i, service);
     o.operation.set(i, operation);

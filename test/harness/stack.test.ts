@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { Effect, Exit, Scope } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Adler32 } from "../../datasets/checksum.js";
+import { Adler32 } from "../../records/checksum.js";
 import { loadScenario } from "../../scenarios/load.js";
 import { RucioClient, rseName } from "../../harness/clients/rucio.js";
 import { tapSync } from "../../harness/clients/tap.js";

@@ -1,8 +1,12 @@
+/**
+ * Checksums as Rucio keeps them for a file (Adler-32 and MD5, lower-case hex): what a run's
+ * files and replicas are verified by, wherever their bytes came from.
+ */
 import { createHash, type Hash } from "node:crypto";
 
 /**
  * Adler-32 (RFC 1950), streaming. Ten lines of arithmetic, so no package: sums are reduced
- * modulo 65521 every NMAX bytes, the largest count for which they cannot overflow 2^53.
+ * modulo 65521 every NMAX bytes (zlib's bound for 32-bit sums; doubles stay exact well past it).
  */
 export class Adler32 {
   private a = 1;

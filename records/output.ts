@@ -1,16 +1,18 @@
 /**
- * Files written synchronously in large pieces, either by this thread or by a writer thread.
+ * Files written synchronously in large pieces, either by this thread or by a writer thread: where
+ * streamed tables (table-file.ts) and the dataset generator's catalogue files put their bytes.
  *
  * Writer thread: writing into the page cache costs the kernel about as much per byte as
- * generating a catalogue row costs us (1-3 ns/byte on the benchmark machine, ~400 bytes a
- * row), so the write() calls go to a worker that drains a shared ring buffer while this thread
- * makes the next batch. The bytes and their order are the same either way: one writer per
- * file, taking the ring in order. The caller stays synchronous; it blocks (Atomics.wait) only
+ * generating a catalogue row costs the dataset generator (1-3 ns/byte on the benchmark machine,
+ * ~400 bytes a row), so the write() calls go to a worker that drains a shared ring buffer while
+ * this thread makes the next batch. The bytes and their order are the same either way: one writer
+ * per file, taking the ring in order. The caller stays synchronous; it blocks (Atomics.wait) only
  * when the ring is full.
  */
 import { closeSync, openSync, writeSync, writevSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 
+/** Writes all of buf at the file's position (writeSync may write less than asked). */
 export function writeFully(fd: number, buf: Uint8Array): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
