@@ -2,7 +2,9 @@ import { Dictionary, Int32, Table, Utf8, tableFromArrays, vectorFromArray } from
 import { quantileSorted } from "simple-statistics";
 import type { Scenario } from "../../scenarios/types.js";
 import { F64Column, I32Column } from "./columns.js";
-import { PRODUCT_EVENTS, SrcnetModel, type FaultRecord } from "./model.js";
+import type { FaultRecord } from "./components/faults.js";
+import { PRODUCT_EVENTS } from "./components/products.js";
+import { SrcnetModel } from "./model.js";
 
 export interface SrcnetSummary {
   scenario: string;
@@ -90,7 +92,8 @@ const dateAt = (start: string, seconds: number | null): string | null =>
 export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) => void): SrcnetRun {
   const wall0 = performance.now();
   const m = new SrcnetModel(sc);
-  const { sim, net } = m;
+  const { sim, net, products, replication, ingest, faults, jobs } = m;
+  const faultRecords = faults.log.records;
   const dt = sc.output.sampleIntervalSeconds;
   const storage = { time: new F64Column(), site: [] as string[], cls: [] as string[], used: new F64Column(), staged: new F64Column(), capacity: new F64Column() };
   const links = { time: new F64Column(), link: [] as string[], util: new F64Column() };
@@ -112,15 +115,15 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     for (let s = 0; s < m.nSites; s++) {
       const site = sc.sites[s]!;
       for (const [cls, used, cap, cost] of [
-        ["disk", m.diskUsed[s]!, site.disk?.capacityBytes ?? 0, site.disk?.costPerTerabyteYear ?? 0],
-        ["tape", m.tapeUsed[s]!, site.tape?.capacityBytes ?? 0, site.tape?.costPerTerabyteYear ?? 0],
+        ["disk", m.storage.diskUsed[s]!, site.disk?.capacityBytes ?? 0, site.disk?.costPerTerabyteYear ?? 0],
+        ["tape", m.storage.tapeUsed[s]!, site.tape?.capacityBytes ?? 0, site.tape?.costPerTerabyteYear ?? 0],
       ] as const) {
         if (cap === 0) continue;
         storage.time.push(t);
         storage.site.push(site.name);
         storage.cls.push(cls);
         storage.used.push(used);
-        storage.staged.push(cls === "disk" ? m.diskStagedBytes(s) : 0);
+        storage.staged.push(cls === "disk" ? m.storage.diskStagedBytes(s) : 0);
         storage.capacity.push(cap);
         usedCost += (used / 1e12) * cost * (dt / yearSeconds);
       }
@@ -136,25 +139,25 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
       links.util.push(u);
     }
     state.time.push(t);
-    state.under.push(m.underBytes);
-    state.backlog.push(m.backlogBytes);
-    state.pending.push(m.pendingCount());
-    state.transfers.push(m.transfersInFlight());
-    state.sitesDown.push(m.up.filter((u) => !u).length);
+    state.under.push(replication.underBytes);
+    state.backlog.push(ingest.backlogBytes);
+    state.pending.push(replication.pendingCount());
+    state.transfers.push(m.transfers.inFlight());
+    state.sitesDown.push(m.sites.downCount);
     onProgress?.(t);
     if (t + dt <= sc.durationSeconds) sim.schedule(dt, sample);
   };
   sim.schedule(dt, sample);
   sim.run(sc.durationSeconds);
 
-  const n = m.pSize.length;
+  const n = products.count;
   let stored = 0;
   let fully = 0;
   let ingested = 0;
   for (let p = 0; p < n; p++) {
-    const held = m.pDisk.data[p]! !== 0 || m.pTape.data[p]! !== 0;
-    const replicated = !Number.isNaN(m.pReplicatedAt.data[p]!);
-    if (held) stored += m.pSize.data[p]!;
+    const held = products.disk.data[p]! !== 0 || products.tape.data[p]! !== 0;
+    const replicated = !Number.isNaN(products.replicatedAt.data[p]!);
+    if (held) stored += products.size.data[p]!;
     if (replicated) fully++;
     if (held || replicated) ingested++;
   }
@@ -167,13 +170,13 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     provisioned += (diskCap / 1e12) * (s.disk?.costPerTerabyteYear ?? 0) * years + (tapeCap / 1e12) * (s.tape?.costPerTerabyteYear ?? 0) * years;
     sites[s.name] = {
       diskCapacityBytes: diskCap,
-      diskPeakBytes: m.diskPeak[i]!,
-      diskPeakFill: diskCap > 0 ? m.diskPeak[i]! / diskCap : 0,
-      diskFinalBytes: m.diskUsed[i]!,
-      diskFullOn: dateAt(sc.startDate, m.diskFullAt[i]!),
+      diskPeakBytes: m.storage.diskPeak[i]!,
+      diskPeakFill: diskCap > 0 ? m.storage.diskPeak[i]! / diskCap : 0,
+      diskFinalBytes: m.storage.diskUsed[i]!,
+      diskFullOn: dateAt(sc.startDate, m.storage.diskFullAt[i]!),
       tapeCapacityBytes: tapeCap,
-      tapeFinalBytes: m.tapeUsed[i]!,
-      tapeFullOn: dateAt(sc.startDate, m.tapeFullAt[i]!),
+      tapeFinalBytes: m.storage.tapeUsed[i]!,
+      tapeFullOn: dateAt(sc.startDate, m.storage.tapeFullAt[i]!),
     };
   });
   const linkSummary: SrcnetSummary["links"] = {};
@@ -196,24 +199,24 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     scenario: sc.name,
     seed: sc.seed,
     simulatedSeconds: sim.now,
-    products: { created: n, ingested, fullyReplicated: fully, lost: m.lostProducts },
+    products: { created: n, ingested, fullyReplicated: fully, lost: faults.lostProducts },
     volume: {
-      producedBytes: m.producedBytes,
-      ingestedBytes: m.ingestedBytes,
+      producedBytes: ingest.producedBytes,
+      ingestedBytes: ingest.ingestedBytes,
       storedBytes: stored,
-      inFlightBytes: m.inflightIngestBytes,
-      backlogBytes: m.backlogBytes,
-      deletedBytes: m.deletedBytes,
-      lostBytes: m.lostBytes,
+      inFlightBytes: ingest.inflightBytes,
+      backlogBytes: ingest.backlogBytes,
+      deletedBytes: m.lifecycle.deletedBytes,
+      lostBytes: faults.lostBytes,
     },
-    replicationLagSeconds: percentiles(m.lags.values()),
-    underReplicatedBytes: { peak: m.underPeakBytes, final: m.underBytes },
-    faults: m.faults.map(faultOut),
+    replicationLagSeconds: percentiles(replication.lags.values()),
+    underReplicatedBytes: { peak: replication.underPeakBytes, final: replication.underBytes },
+    faults: faultRecords.map(faultOut),
     sites,
     links: linkSummary,
-    jobs: { submitted: m.jobsSubmitted, completed: m.jobsCompleted, failed: m.jobsFailed, waitSeconds: percentiles(m.jobWaits.values()) },
-    transfers: { completed: m.transfersCompleted, aborted: m.transfersAborted },
-    tape: { migrations: m.tapeMigrations, recalls: m.recalls },
+    jobs: { submitted: jobs.submitted, completed: jobs.completed, failed: jobs.failed, waitSeconds: percentiles(jobs.waits.values()) },
+    transfers: { completed: m.transfers.completed, aborted: m.transfers.aborted },
+    tape: { migrations: m.storage.tapeMigrations, recalls: m.storage.recalls },
     cost: { provisioned, used: usedCost },
   };
 
@@ -241,19 +244,19 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
       sitesDown: state.sitesDown.values(),
     }),
     faults: tableFromArrays({
-      kind: m.faults.map((f) => f.kind),
-      target: m.faults.map((f) => f.target),
-      atSeconds: Float64Array.from(m.faults.map((f) => f.atSeconds)),
-      endSeconds: Float64Array.from(m.faults.map((f) => f.endSeconds ?? NaN)),
-      recoveredAtSeconds: Float64Array.from(m.faults.map((f) => f.recoveredAtSeconds ?? NaN)),
+      kind: faultRecords.map((f) => f.kind),
+      target: faultRecords.map((f) => f.target),
+      atSeconds: Float64Array.from(faultRecords.map((f) => f.atSeconds)),
+      endSeconds: Float64Array.from(faultRecords.map((f) => f.endSeconds ?? NaN)),
+      recoveredAtSeconds: Float64Array.from(faultRecords.map((f) => f.recoveredAtSeconds ?? NaN)),
     }),
   };
-  if (m.events !== null) {
+  if (products.events !== null) {
     tables.product_events = new Table({
-      timeSeconds: vectorFromArray(m.events.time.values()),
-      product: vectorFromArray(m.events.product.values()),
-      event: names(Array.from(m.events.event.values(), (e) => PRODUCT_EVENTS[e]!)),
-      site: names(Array.from(m.events.site.values(), (s) => (s >= 0 ? sc.sites[s]!.name : ""))),
+      timeSeconds: vectorFromArray(products.events.time.values()),
+      product: vectorFromArray(products.events.product.values()),
+      event: names(Array.from(products.events.event.values(), (e) => PRODUCT_EVENTS[e]!)),
+      site: names(Array.from(products.events.site.values(), (s) => (s >= 0 ? sc.sites[s]!.name : ""))),
     });
   }
   return { summary, tables, events: sim.eventsProcessed, wallSeconds: (performance.now() - wall0) / 1000 };

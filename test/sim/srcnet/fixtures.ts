@@ -63,3 +63,13 @@ export function mini(over: Partial<Scenario> = {}, opts: { productBytes?: number
     ...over,
   };
 }
+
+/** A tape library of 4 drives (90 s mount, 60 s seek) at 8 Gbit/s, so 2 Gbit/s per drive. */
+export const TAPE = { capacityBytes: 1e15, readBitsPerSecond: 8e9, writeBitsPerSecond: 8e9, costPerTerabyteYear: 2, drives: 4, mountSeconds: 90, seekSeconds: 60 };
+
+/** The `mini` sites and links with no production: components are driven by hand. */
+export function quiet(over: Partial<Scenario> = {}): Scenario {
+  const sc = mini(over);
+  sc.telescopes[0]!.schedule = [];
+  return sc;
+}
