@@ -34,7 +34,7 @@ function table(summary: Record<string, unknown>): string {
 }
 
 export function registerCampaign(program: Command): void {
-  const campaign = program.command("campaign").description("load-and-fault campaigns against real services (k6), with integrity checks and verdicts");
+  const campaign = program.command("campaign").description("load-and-fault campaigns against real services (Locust, distributed), with integrity checks and verdicts");
 
   campaign
     .command("list")
@@ -66,9 +66,12 @@ export function registerCampaign(program: Command): void {
     .option("--target <local|file>", "local: the local stack; or a YAML file with endpoints, credentials and allowHosts", "local")
     .option("--stack <name>", "use this running local stack (default: start one for the campaign and remove it after)")
     .option("--keep-stack", "leave the stack the campaign started running")
+    .option("--workers <n>", "load workers (local processes) the rates and VUs are split among", "1")
     .option("--out <dir>", "run record directory to create (default: results/campaigns/<campaign>-<time>)")
     .option("--no-progress", "do not report progress on stderr")
-    .action(async (name: string, o: { target: string; stack?: string; keepStack?: boolean; out?: string; progress: boolean }) => {
+    .action(async (name: string, o: { target: string; stack?: string; keepStack?: boolean; workers: string; out?: string; progress: boolean }) => {
+      const workers = Number(o.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers: expected an integer from 1 to 64, found "${o.workers}"`);
       const { loadCampaign } = await import("../harness/campaigns/load.js");
       const { campaign: c, document } = loadCampaign(name);
       const { configTarget } = await import("../harness/campaigns/target.js");
@@ -94,6 +97,7 @@ export function registerCampaign(program: Command): void {
             target,
             stackName: o.stack ?? null,
             keepStack: o.keepStack ?? false,
+            workers,
             out,
             command: ["campaign", "run", ...process.argv.slice(4)],
             log,

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Builds pinned Go tools with `go install` into .tools/go/<tool>-<version>/ (git-ignored) and
 # links them into .tools/bin. Static binaries (CGO off), so they also run inside the stack's images.
-#   scripts/go-tools.sh toxiproxy k6
+#   scripts/go-tools.sh toxiproxy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOXIPROXY_VERSION=v2.12.0
-K6_VERSION=v1.8.1
 mkdir -p .tools/bin
 export PATH="$PATH:/usr/local/go/bin"
 build() { # name version module binary-name-from-go-install
@@ -23,7 +22,6 @@ build() { # name version module binary-name-from-go-install
 for tool in "$@"; do
   case "$tool" in
     toxiproxy) build toxiproxy "$TOXIPROXY_VERSION" github.com/Shopify/toxiproxy/v2/cmd/server server ;;
-    k6) build k6 "$K6_VERSION" go.k6.io/k6 k6 ;;
     *) echo "setup: unknown Go tool $tool" >&2; exit 2 ;;
   esac
 done

@@ -3,10 +3,12 @@
 #   scripts/setup.sh           what the main job needs (npm packages)
 #   scripts/setup.sh --test    + what the tests need (SimGrid's Python bindings; astropy and
 #                              STILTS' votlint for the dataset tests; Chromium for the
-#                              dashboard; Docker, debootstrap and toxiproxy for the stack)
-#   scripts/setup.sh --stack   what `testbed stack` needs (Docker running, toxiproxy built)
-#   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer, wrk and
-#                              jq as the harness's peers, Docker, k6)
+#                              dashboard; Docker, debootstrap and toxiproxy for the stack; the
+#                              load engine's venv: Locust, pyvo, rucio-clients, pytest)
+#   scripts/setup.sh --stack   what `testbed stack` and campaigns need (Docker running, toxiproxy
+#                              built, the load engine's venv)
+#   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer, wrk as
+#                              the harness's peer, Docker, the load engine's venv)
 # Downloaded and built tools are cached under .tools/ (git-ignored), keyed by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +28,9 @@ fi
 apt_packages=()
 case "$mode" in
   main) ;;
-  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap) ;;
-  --stack) apt_packages=(docker.io debootstrap) ;;
-  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv jq wrk docker.io debootstrap) ;;
+  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap python3-venv) ;;
+  --stack) apt_packages=(docker.io debootstrap python3-venv) ;;
+  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv wrk docker.io debootstrap) ;;
   *) echo "setup: unknown mode $mode (expected --test, --bench or --stack)" >&2; exit 2 ;;
 esac
 
@@ -59,5 +61,6 @@ fi
 
 if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ] || [ "$mode" = "--bench" ]; then
   bash scripts/start-dockerd.sh
-  bash scripts/go-tools.sh toxiproxy k6
+  bash scripts/go-tools.sh toxiproxy
+  bash scripts/python-venv.sh >/dev/null
 fi

@@ -5,7 +5,7 @@
  */
 import type { Table } from "apache-arrow";
 import { quantileSorted } from "simple-statistics";
-import { CAMPAIGN_SERVICES, FAULT_COLUMNS, parseCampaignSummary, REQUEST_COLUMNS, type CampaignSummary } from "../campaign-record.js";
+import { CAMPAIGN_SERVICES, FAULT_COLUMNS, parseCampaignSummary, REQUEST_COLUMNS, type CampaignSummary } from "../../records/campaign-record.js";
 import { booleans, numbers, readTable, runSubject, strings, type RunInfo } from "../records.js";
 import { missingSummary, provenanceSection, summaryMetricsSection } from "./common.js";
 import { colourOf, faultBands, timeLayout, type FaultSpan, type Trace } from "./figures.js";

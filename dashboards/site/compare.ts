@@ -3,7 +3,7 @@
  * latest complete campaign side by side, their faults on their own timelines, and the measures
  * both records carry.
  */
-import { parseCampaignSummary, REQUEST_COLUMNS } from "../campaign-record.js";
+import { parseCampaignSummary, REQUEST_COLUMNS } from "../../records/campaign-record.js";
 import { flattenMetrics } from "../metrics.js";
 import { numbers, readTable, type RunInfo } from "../records.js";
 import { campaignCharts, campaignFaults } from "./campaign.js";

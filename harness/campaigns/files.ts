@@ -4,14 +4,12 @@
  * and the integrity check at the end: every replica written is read back and checksum-verified.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Effect, Schedule } from "effect";
 import { Checksums } from "../../records/checksum.js";
 import { request, type HttpError } from "../clients/http.js";
 import { RucioClient, type RucioError } from "../clients/rucio.js";
-import type { PoolFile, SeededFile } from "../k6/lib/plan.js";
-import { pathOf } from "../k6/lib/urls.js";
+import type { PoolFile, SeededFile } from "./load-plan.js";
+import { pathOf } from "./urls.js";
 import type { Target } from "./target.js";
 
 /** Payload `i` of a run: SHA-256 in counter mode over (seed, i), so the same seed gives the same bytes. */
@@ -24,16 +22,10 @@ function payload(seed: number, i: number, bytes: number): Uint8Array {
   return out;
 }
 
-/** Writes the pool into `dir`: what k6 needs (paths and checksums) and the payloads themselves. */
-export function writePool(dir: string, seed: number, count: number, bytes: number): { files: PoolFile[]; payloads: Uint8Array[] } {
-  mkdirSync(dir, { recursive: true });
+/** The upload pool: its payloads and what the load workers check theirs by (they make the same bytes from the seed). */
+export function makePool(seed: number, count: number, bytes: number): { files: PoolFile[]; payloads: Uint8Array[] } {
   const payloads = Array.from({ length: count }, (_, i) => payload(seed, i, bytes));
-  const files = payloads.map((b, i) => {
-    const path = join(dir, `pool-${i}.bin`);
-    writeFileSync(path, b);
-    return { path, ...Checksums.of(b) };
-  });
-  return { files, payloads };
+  return { files: payloads.map((b) => Checksums.of(b)), payloads };
 }
 
 /** A replica the campaign wrote (or placed): where, and which payload it must hold. */

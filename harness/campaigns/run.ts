@@ -3,42 +3,39 @@
  *
  *   target (local stack: reused, or started for the campaign and removed after)
  *   -> pool of payloads, files placed on `copies` sites, the workload from the dataset
- *   -> k6 on a generated script, its JSON output streamed into requests/operations tables
- *   -> faults injected on the campaign's clock (origin: k6's setup), undone at the end
+ *   -> the load engine (a Locust master and N workers, harness/load) on the campaign's plan,
+ *      every worker's rows streamed through the master into requests/operations tables
+ *   -> faults injected on the campaign's clock (origin: when the workers start), undone at the end
  *   -> integrity: every replica written read back and checksum-verified
  *   -> summary.json, thresholds, verdict; run.json complete (or incomplete on Ctrl-C)
  *
- * Every resource (the stack, the work directory holding the secrets file, the k6 process, the
- * active faults) is an effect acquireRelease, so a failure or an interrupt releases it.
+ * Every resource (the stack, the work directory holding the secrets file, the load processes,
+ * the active faults) is an effect acquireRelease, so a failure or an interrupt releases it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { tableFromArrays } from "apache-arrow";
 import { Cause, Data, Effect, Exit, Scope } from "effect";
 import { RunRecord } from "../../records/run-record.js";
 import { request } from "../clients/http.js";
 import type { Scenario } from "../../scenarios/types.js";
-import { corruptFile, inject, restartService, undo, type FaultSpec } from "../faults/faults.js";
-import type { K6Plan } from "../k6/lib/plan.js";
 import { acquireStack, isUp, TEST_SCOPE, type UpOptions } from "../stack/stack.js";
 import { removeStack } from "../docker/labels.js";
-import { ingestK6Output } from "./k6-output.js";
-import { entryScript } from "./script.js";
-import { seedFiles, verifyIntegrity, writePool, type IntegrityResult, type WrittenReplica } from "./files.js";
+import { scheduleFaults, type FaultClock } from "./fault-clock.js";
+import { makePool, seedFiles, verifyIntegrity, type IntegrityResult } from "./files.js";
+import { ingestLoadOutput } from "./load-output.js";
+import { loadScenarios, type LoadPlan } from "./load-plan.js";
+import { loadPython, startLoad } from "./locust.js";
 import { summarise, type FaultWindow } from "./summary.js";
 import { localTarget, type Target } from "./target.js";
 import { siteStorage } from "../stack/storage.js";
 import { productTemplate, sodaWorkload, tapWorkload } from "./workload.js";
-import type { Campaign, CampaignFault } from "./schema.js";
+import type { Campaign } from "./schema.js";
 
 export class CampaignError extends Data.TaggedError("CampaignError")<{ message: string }> {}
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-export const K6_BIN = process.env.TESTBED_K6 ?? join(root, ".tools", "bin", "k6");
 
 export interface RunOptions {
   campaign: Campaign;
@@ -51,6 +48,8 @@ export interface RunOptions {
   /** A running stack to use (local); else one is started for the campaign and removed after. */
   stackName: string | null;
   keepStack: boolean;
+  /** Load workers (local processes), among which every executor's rate and VUs are split. */
+  workers: number;
   out: string;
   command: string[];
   log: (line: string) => void;
@@ -67,7 +66,7 @@ export interface RunResult {
 const fail = (message: string) => new CampaignError({ message });
 const fromPromise = <A>(what: string, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (e) => fail(`${what}: ${e instanceof Error ? e.message : String(e)}`) });
-const orFail = <A, E extends { message: string }>(what: string, e: Effect.Effect<A, E>) => Effect.mapError(e, (x) => fail(`${what}: ${x.message}`));
+const orFail = <A, E extends { message: string }, R>(what: string, e: Effect.Effect<A, E, R>) => Effect.mapError(e, (x) => fail(`${what}: ${x.message}`));
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
@@ -109,124 +108,6 @@ function datasetFor(target: Target, o: RunOptions, work: string): Effect.Effect<
     generateDataset({ scenario: o.scenario, out, rows: o.campaign.stack.rows, scale: 1e-6, payloads: false });
     return out;
   });
-}
-
-function faultSpec(f: CampaignFault): FaultSpec | null {
-  switch (f.kind) {
-    case "site-down":
-      return { kind: f.kind, site: f.site, mode: f.mode };
-    case "link-cut":
-      return { kind: f.kind, from: f.from, to: f.to };
-    case "link-degrade":
-      return { kind: f.kind, from: f.from, to: f.to, factor: f.factor };
-    case "storage-full":
-      return { kind: f.kind, site: f.site };
-    default:
-      return null;
-  }
-}
-
-const faultTarget = (f: CampaignFault): string =>
-  f.kind === "link-cut" || f.kind === "link-degrade" ? `${f.from}->${f.to}` : f.kind === "restart" ? f.service : f.site;
-
-/**
- * The campaign's faults on its clock: each injected `at` seconds after the origin and undone
- * after `for`; their actual times are what the record gets. Returns a handle to stop the timers.
- */
-function scheduleFaults(c: Campaign, target: Target, seeded: WrittenReplica[], originMs: number, log: (l: string) => void) {
-  const windows: (FaultWindow & { undo: (() => Promise<void>) | null; error?: string })[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  const stack = target.stack!.name;
-  const now = () => (Date.now() - originMs) / 1000;
-  const run = <A>(e: Effect.Effect<A, { message: string }>) => Effect.runPromise(Effect.either(e));
-  for (const f of c.faults) {
-    timers.push(
-      setTimeout(async () => {
-        const w: (typeof windows)[number] = { kind: f.kind, target: faultTarget(f), atSeconds: now(), endSeconds: null, undo: null };
-        windows.push(w);
-        const spec = faultSpec(f);
-        if (spec !== null) {
-          const r = await run(inject(stack, spec));
-          if (r._tag === "Left") {
-            w.error = r.left.message;
-            w.endSeconds = w.atSeconds;
-            log(`fault ${w.kind} ${w.target} failed: ${r.left.message}`);
-            return;
-          }
-          // On from when it took effect, not from when the timer fired (timers and k6's clock differ by ms).
-          w.atSeconds = now();
-          const id = r.right.id;
-          w.undo = async () => {
-            w.undo = null;
-            await run(undo(stack, id));
-            w.endSeconds = now();
-            log(`fault ${w.kind} ${w.target} undone at ${w.endSeconds.toFixed(1)} s`);
-          };
-          log(`fault ${w.kind} ${w.target} at ${w.atSeconds.toFixed(1)} s`);
-          if ("for" in f && f.for !== null) timers.push(setTimeout(() => void w.undo?.(), Math.max(0, (f.at + f.for) * 1000 - (Date.now() - originMs))));
-        } else if (f.kind === "restart") {
-          const r = await run(restartService(stack, f.service));
-          w.endSeconds = now();
-          if (r._tag === "Left") w.error = r.left.message;
-          log(`fault restart ${f.service} at ${w.atSeconds.toFixed(1)} s (${r._tag === "Right" ? `${r.right.toFixed(1)} s` : r.left.message})`);
-        } else if (f.kind === "corrupt-replica") {
-          const victim = seeded.find((s) => s.site === f.site);
-          if (victim === undefined) {
-            w.error = `no file of the campaign on ${f.site}`;
-          } else {
-            const r = await run(corruptFile(stack, f.site, victim.path));
-            if (r._tag === "Left") w.error = r.left.message;
-            w.target = `${f.site}:${victim.path}`;
-          }
-          w.endSeconds = w.atSeconds;
-          log(`fault corrupt-replica ${w.target} at ${w.atSeconds.toFixed(1)} s${w.error ? ` failed: ${w.error}` : ""}`);
-        }
-      }, Math.max(0, f.at * 1000 - (Date.now() - originMs))),
-    );
-  }
-  let stopped: Promise<void> | null = null;
-  return {
-    windows,
-    /**
-     * Stops pending timers and undoes every fault still on; once (the end of the load and the
-     * run's finalizer both ask).
-     */
-    stop: () =>
-      (stopped ??= (async () => {
-        for (const t of timers) clearTimeout(t);
-        await Promise.all(windows.map((w) => w.undo?.()));
-        // A fault injected by another path (or whose timer raced the stop) is cleared from the state too.
-        await run(undo(stack, null));
-      })()),
-  };
-}
-
-/** k6 as a child process, killed by its PID when the scope closes before it exits. */
-function startK6(work: string, runDir: string, secretsFile: string): Effect.Effect<ChildProcess, CampaignError, Scope.Scope> {
-  return Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        if (!existsSync(K6_BIN)) throw new Error(`${K6_BIN} not found (run \`bash scripts/go-tools.sh k6\`)`);
-        const log = createWriteStream(join(runDir, "k6.log"));
-        const child = spawn(K6_BIN, ["run", "-q", "--summary-mode=disabled", "--out", "json=-", `--secret-source=file=${secretsFile}`, "--no-usage-report", "entry.ts"], {
-          cwd: work,
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, K6_NO_USAGE_REPORT: "true" },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        child.stderr!.pipe(log);
-        return child;
-      },
-      catch: (e) => fail(`starting k6: ${e instanceof Error ? e.message : String(e)}`),
-    }),
-    (child) =>
-      Effect.promise(async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        // SIGINT first: k6 stops its scenarios and flushes its output; then SIGKILL.
-        child.kill("SIGINT");
-        const exited = await Promise.race([new Promise((r) => child.once("exit", () => r(true))), new Promise((r) => setTimeout(() => r(false), 10_000))]);
-        if (!exited) child.kill("SIGKILL");
-      }),
-  );
 }
 
 /** The run, inside a scope that owns every resource. */
@@ -284,7 +165,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
     );
     const prefix = `c${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
-    const { files: pool, payloads } = writePool(join(work, "pool"), c.seed, c.files.count, c.files.size);
+    const { files: pool, payloads } = makePool(c.seed, c.files.count, c.files.size);
     o.log(`placing ${c.files.seeded} files on ${c.copies} sites each`);
     const seeded = yield* orFail(
       "placing the campaign's files",
@@ -296,12 +177,13 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
     const tap = tapWorkload(dataset, c.seed, 64).map((q) => (local ? q : { ...q, expectRows: null }));
     const soda = local ? sodaWorkload(dataset, c.seed, 32) : [];
     const template = productTemplate(dataset);
-    const plan: K6Plan = {
+    const plan: LoadPlan = {
       allowHosts: target.allowHosts,
       timeoutSeconds: c.timeoutSeconds,
       prefix,
       endpoints: { ...target.endpoints, sites: target.endpoints.sites.map((s) => ({ name: s.name, url: s.url, rse: s.rse })) },
       rucio: { account: target.rucio.account, auth: target.rucio.auth, scope: target.rucio.scope || TEST_SCOPE },
+      poolSeed: c.seed,
       pool,
       reads: seeded.reads,
       tap,
@@ -309,15 +191,20 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       soda,
       copies: c.copies,
       ingest: target.endpoints.ingest === null ? null : { template, didPrefix: target.didPrefix },
+      scenarios: loadScenarios(c),
     };
-    writeFileSync(join(work, "plan.json"), JSON.stringify(plan));
-    writeFileSync(join(work, "entry.ts"), entryScript(c, join(work, "plan.json")));
-    const secretsFile = join(work, "secrets");
-    writeFileSync(secretsFile, Object.entries(target.secrets).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+    const planFile = join(work, "plan.json");
+    writeFileSync(planFile, JSON.stringify(plan));
+    // Secrets in a file only the master reads (0600), never on a command line or in the environment.
+    const secretsFile = join(work, "secrets.json");
+    writeFileSync(secretsFile, JSON.stringify(target.secrets), { mode: 0o600 });
     chmodSync(secretsFile, 0o600);
 
-    o.log(`running k6: ${c.phases.length} phase(s), ${c.durationSeconds} s of load`);
-    const child = yield* startK6(work, o.out, secretsFile);
+    const python = yield* Effect.try({ try: loadPython, catch: (e) => fail(`setting up the load engine: ${e instanceof Error ? e.message : String(e)}`) });
+    o.log(`running the load: ${c.phases.length} phase(s), ${c.durationSeconds} s, ${o.workers} worker(s)`);
+    const logFile = join(o.out, "load.log");
+    const load = yield* orFail("the load engine", startLoad({ python, planFile, secretsFile, workers: o.workers, logFile, cwd: work }));
+    const child = load.master;
     const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     let current = { requests: 0, errors: 0 };
     let origin: number | null = null;
@@ -328,7 +215,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       o.progress?.({ seconds: t, ...current, phase });
     }, 5000);
     yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(ticker)));
-    const ingest = ingestK6Output(child.stdout!, {
+    const ingest = ingestLoadOutput(child.stdout!, {
       dir: o.out,
       onStart: (ms) => {
         origin = ms;
@@ -339,7 +226,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       },
     });
     ingestDone = ingest;
-    const ingested = yield* fromPromise("reading k6's output", () => ingest);
+    const ingested = yield* fromPromise("reading the load's output", () => ingest);
     const code = yield* Effect.promise(() => exit);
     record.addTable("requests");
     record.addTable("operations");
@@ -347,13 +234,14 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       await faults?.stop();
     });
     if (ingested.originEpochMs === null) {
-      const tail = readFileSync(join(o.out, "k6.log"), "utf8").trim().split("\n").slice(-5).join("\n");
-      return yield* fail(`k6 exited (code ${code}) before the load started:\n${tail}`);
+      const why = ingested.end?.message || readFileSync(logFile, "utf8").trim().split("\n").slice(-5).join("\n");
+      return yield* fail(`the load engine exited (code ${code}) before the load started: ${why}`);
     }
+    if (ingested.end?.status === "failed") return yield* fail(`the load engine failed: ${ingested.end.message}`);
 
-    o.log(`verifying ${seeded.written.length + ingested.writes.length} replicas`);
+    o.log(`verifying ${seeded.written.length + ingested.writes.size} replicas`);
     const integrity: IntegrityResult = yield* verifyIntegrity(target, pool, [...seeded.written, ...ingested.writes], c.timeoutSeconds * 1000);
-    const windows: FaultWindow[] = (faults as ReturnType<typeof scheduleFaults> | null)?.windows.map(({ kind, target: t, atSeconds, endSeconds }) => ({ kind, target: t, atSeconds, endSeconds })) ?? [];
+    const windows: FaultWindow[] = (faults as FaultClock | null)?.windows.map(({ kind, target: t, atSeconds, endSeconds }) => ({ kind, target: t, atSeconds, endSeconds })) ?? [];
     const { summary, windows: kneeWindows } = summarise(c, ingested, integrity, windows);
     record.writeTable(
       "faults",
@@ -377,7 +265,20 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
         }),
       );
     }
-    record.writeSummary({ ...summary, target: target.name, k6: { exitCode: code, malformedLines: ingested.malformedLines }, integrityProblems: integrity.problems.slice(0, 100) });
+    record.writeSummary({
+      ...summary,
+      target: target.name,
+      workers: ingested.workers,
+      load: {
+        engine: "locust",
+        exitCode: code,
+        end: ingested.end?.status ?? "none",
+        ...(ingested.end?.message ? { endMessage: ingested.end.message } : {}),
+        malformedLines: ingested.malformedLines,
+        droppedIterations: ingested.dropped,
+      },
+      integrityProblems: integrity.problems.slice(0, 100),
+    });
     record.finish("complete");
     return { summary, record, verdict: summary.verdict as "pass" | "fail" };
   });

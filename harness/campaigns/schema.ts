@@ -1,5 +1,6 @@
 /**
- * A campaign: phases of load per service (as k6 executors), faults at given times, and SLO
+ * A campaign: phases of load per service (as executors: open-model arrival rates or closed-model
+ * VUs), faults at given times, and SLO
  * thresholds, validated like scenarios: every problem names the file, the path in it, what was
  * expected and what was found.
  */
@@ -26,20 +27,20 @@ const Stage = Schema.Struct({
 
 const vus = (what: string) => number({ integer: true, min: 1, max: 1000 }, what);
 const rate = number({ exclusiveMin: 0, max: 10_000 }, "Iterations started per second.");
-const stages = listOf(Stage, "stages", "k6 stages: ramp to `target` over `duration`, one after the other.");
+const stages = listOf(Stage, "stages", "Stages: ramp to `target` over `duration`, one after the other.");
 
 const ConstantArrivalRate = Schema.Struct({
   executor: Schema.Literal("constant-arrival-rate"),
   rate,
-  vus: withDefault(vus("VUs allocated before the phase starts."), () => 4),
-  maxVUs: withDefault(vus("Most VUs k6 may add when iterations queue up."), () => 50),
+  vus: withDefault(vus("Iterations that may run at once, at the least (the cap is the larger of vus and maxVUs)."), () => 4),
+  maxVUs: withDefault(vus("Most iterations that may run at once; one due past it is dropped and counted."), () => 50),
 });
 const RampingArrivalRate = Schema.Struct({
   executor: Schema.Literal("ramping-arrival-rate"),
   startRate: withDefault(number({ min: 0 }, "Iterations per second at the start."), () => 0),
   stages,
-  vus: withDefault(vus("VUs allocated before the phase starts."), () => 4),
-  maxVUs: withDefault(vus("Most VUs k6 may add when iterations queue up."), () => 100),
+  vus: withDefault(vus("Iterations that may run at once, at the least (the cap is the larger of vus and maxVUs)."), () => 4),
+  maxVUs: withDefault(vus("Most iterations that may run at once; one due past it is dropped and counted."), () => 100),
 });
 const ConstantVus = Schema.Struct({
   executor: Schema.Literal("constant-vus"),
@@ -56,7 +57,7 @@ const Mix = Schema.Record({ key: Schema.String, value: number({ min: 0 }, "Relat
 const Load = Schema.extend(
   Schema.Union(ConstantArrivalRate, RampingArrivalRate, ConstantVus, RampingVus),
   Schema.Struct({ mix: group(Mix, (): typeof Mix.Type => ({})) }),
-).annotations({ description: "A k6 executor and its parameters, and the mix of operations (default: equal weights)." });
+).annotations({ description: "An executor and its parameters, and the mix of operations (default: equal weights)." });
 
 const LoadFile = Schema.Struct({
   tap: Schema.optional(Load),

@@ -6,7 +6,7 @@
 import type { Campaign, Load, Service, Threshold } from "./schema.js";
 import type { IntegrityResult } from "./files.js";
 
-import type { OperationColumns, RequestColumns } from "./k6-output.js";
+import type { OperationColumns, RequestColumns } from "./load-output.js";
 
 export interface Samples {
   requests: Map<string, RequestColumns>;
@@ -233,7 +233,7 @@ export function summarise(c: Campaign, s: Samples, integrity: IntegrityResult, f
     for (let i = 0; i < col.length; i++) {
       errors += 1 - col.ok[i]!;
       attempts += col.attempts[i]!;
-      // no duration: begun, and stopped by k6 before it finished (k6-output.ts)
+      // no duration: begun, and stopped at the end of its phase before it finished (load-output.ts)
       if (col.seconds[i] !== col.seconds[i]) unfinished++;
     }
     (operations[svc] ??= {})[op] = {

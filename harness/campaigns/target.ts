@@ -2,8 +2,9 @@
  * Where a campaign sends its load. `local`: the stack `testbed stack up` started (endpoints and
  * credentials from its state). Otherwise a YAML file naming real endpoints, credentials and an
  * allowlist of hosts: any endpoint whose host is not on the list is refused before anything is
- * sent. Secrets (inline or `env:VAR`) stay in this object: they go to k6 through its secret
- * source (redacted from its logs) and are never written to a log or the run record.
+ * sent. Secrets (inline or `env:VAR`) stay in this object: they go to the load master in a 0600
+ * file of their own (never a command line or the environment), which hands them to its workers;
+ * they are never written to a log or the run record.
  */
 import { Either, ParseResult, Schema } from "effect";
 import { readYamlFile } from "../../scenarios/yaml.js";
@@ -12,7 +13,7 @@ import { listOf, name } from "../../scenarios/schema.js";
 import { rseName } from "../clients/rucio.js";
 import { TEST_SCOPE } from "../stack/stack.js";
 import { readCredentials, type StackState } from "../stack/state.js";
-import { allowSet, hostAllowed, hostOf } from "../k6/lib/urls.js";
+import { allowSet, hostAllowed, hostOf } from "./urls.js";
 
 export interface TargetSite {
   name: string;

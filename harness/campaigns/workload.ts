@@ -3,7 +3,7 @@
  * (`testbed datasets generate`): ADQL an astronomer would send to ObsCore, and cutouts of the
  * FITS products. Deterministic from the seed. Wherever the answer follows from catalogue.csv
  * alone, the query carries the exact row count, computed here independently of DaCHS, so the
- * k6 side can check content as well as status.
+ * load workers can check content as well as status.
  *
  * How the counts stay exact against a real database:
  * - cones: DaCHS runs CONTAINS(POINT, CIRCLE) as q3c_join (great-circle distance); radii are
@@ -18,7 +18,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { RandomStreams, type RandomStream } from "../../sim/kernel/random.js";
-import type { Cutout, TapQuery, TapQueryKind } from "../k6/lib/plan.js";
+import type { Cutout, TapQuery, TapQueryKind } from "./load-plan.js";
 
 /** Most rows a sync query may return (DaCHS's default MAXREC is 20000). */
 export const SYNC_TOP = 1000;

@@ -1,7 +1,7 @@
 /**
  * Seeded campaign run records for the dashboard tests, written to the campaign contract of
  * records/README.md (no harness exists yet to write real ones). Requests arrive at a constant
- * rate per service with a little jitter (as k6's constant-arrival-rate executor sends them),
+ * rate per service with a little jitter (as a constant-arrival-rate executor sends them),
  * with log-normal latencies; two faults change them (named as `testbed stack fault`
  * names them): a degraded WAN path slows WebDAV and Rucio, a DaCHS restart makes SODA requests fail. The summary is computed from
  * the generated requests, as the harness will.

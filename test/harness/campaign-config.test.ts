@@ -1,23 +1,23 @@
 /**
- * Campaign descriptions, targets, the generated k6 script and the summary arithmetic, without
- * a stack: k6's own parser (`k6 inspect`) judges the generated script, hand-computed values
- * judge the statistics.
+ * Campaign descriptions, targets, the load plan's scenarios and the summary arithmetic, without
+ * a stack: the load engine's own executors (Python, harness/load) judge the plan's scenarios,
+ * hand-computed values judge the statistics.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { campaignPresetNames, loadCampaign } from "../../harness/campaigns/load.js";
 import { decodeCampaign } from "../../harness/campaigns/schema.js";
-import { entryScript, k6Options } from "../../harness/campaigns/script.js";
+import { loadScenarios } from "../../harness/campaigns/load-plan.js";
+import { loadPython } from "../../harness/campaigns/locust.js";
 import { knees, metricAt, quantileSorted, summarise, type Samples } from "../../harness/campaigns/summary.js";
 import { configTarget } from "../../harness/campaigns/target.js";
-import { allowSet, hostAllowed, hostOf, pathOf } from "../../harness/k6/lib/urls.js";
+import { allowSet, hostAllowed, hostOf, pathOf } from "../../harness/campaigns/urls.js";
 import { ScenarioError } from "../../scenarios/errors.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const K6 = join(root, ".tools", "bin", "k6");
 const dir = mkdtempSync(join(tmpdir(), "campaign-config-"));
 const testbed = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin", "testbed.mjs"), ...args], { encoding: "utf8", cwd: dir });
 
@@ -94,20 +94,18 @@ describe("targets", () => {
     }
   });
 
-  it("one reading of URLs for the harness and the k6 script: a URL without a port has its scheme's", () => {
-    const allow = allowSet(["dav.example.org:443", "A.org", "[::1]:8080"]);
-    expect(hostAllowed(allow, "https://dav.example.org/x")).toBe(true);
-    expect(hostAllowed(allow, "http://dav.example.org/x")).toBe(false);
-    expect(hostAllowed(allow, "https://dav.example.org:8443/x")).toBe(false);
-    expect(hostAllowed(allow, "https://a.org:9/x?y")).toBe(true);
-    expect(hostAllowed(allow, "https://user@a.org")).toBe(true);
-    expect(hostAllowed(allow, "https://a.org.evil.net/")).toBe(false);
-    expect(hostAllowed(allow, "ftp://a.org/")).toBe(false);
-    expect(hostAllowed(allow, "http://[::1]:8080/tap")).toBe(true);
-    expect(hostOf("HTTPS://Dav.Example.org/x")).toEqual({ host: "dav.example.org", hostPort: "dav.example.org:443" });
-    // The path a write is recorded under, alike for the script's uploads and the harness's own.
-    expect(pathOf("http://127.0.0.1:8080/rucio/tests/ab/cd/f1?x=1#y")).toBe("/rucio/tests/ab/cd/f1");
-    expect(pathOf("https://dav.example.org")).toBe("/");
+  it("one reading of URLs for the harness and the load workers (the cases their Python tests run too)", () => {
+    const cases = JSON.parse(readFileSync(join(root, "harness", "load", "tests", "url_cases.json"), "utf8")) as {
+      allow: string[];
+      allowed: [string, boolean][];
+      hostOf: [string, [string, string] | null][];
+      pathOf: [string, string][];
+    };
+    const allow = allowSet(cases.allow);
+    for (const [url, want] of cases.allowed) expect(hostAllowed(allow, url), url).toBe(want);
+    for (const [url, want] of cases.hostOf) expect(hostOf(url), url).toEqual(want === null ? null : { host: want[0], hostPort: want[1] });
+    // The path a write is recorded under, alike for the workers' uploads and the harness's own.
+    for (const [url, want] of cases.pathOf) expect(pathOf(url), url).toBe(want);
   });
 
   it("reads secrets from the environment and never puts them in a message", () => {
@@ -127,25 +125,27 @@ describe("targets", () => {
   });
 });
 
-describe.skipIf(!existsSync(K6))("the generated k6 script", () => {
-  it("is what k6 itself reads: one scenario per phase and service, at the phase's start", () => {
+describe("the load plan's scenarios", () => {
+  it("are what the load engine's executors run: one per phase and service, at the phase's start, rate x duration iterations", () => {
     const { campaign: c } = loadCampaign("smoke");
-    const plan = join(dir, "plan.json");
-    writeFileSync(
-      plan,
-      JSON.stringify({ allowHosts: [], timeoutSeconds: 10, prefix: "x", endpoints: { tap: null, soda: null, rucio: null, ingest: null, sites: [] }, rucio: { account: "", auth: "token", scope: "s" }, pool: [], reads: [], tap: [], catalogueGrows: false, soda: [], copies: 2, ingest: null }),
+    const scenarios = loadScenarios(c);
+    expect(scenarios.map((s) => s.name).sort()).toEqual(c.phases.flatMap((p) => Object.keys(p.load).map((svc) => `${p.name}__${svc}`)).sort());
+    const steadyTap = scenarios.find((s) => s.name === "steady__tap")!;
+    expect(steadyTap).toMatchObject({ phase: "steady", service: "tap", startSeconds: 10, gracefulStopSeconds: c.timeoutSeconds, executor: { kind: "constant-arrival-rate", rate: 1 } });
+    // The Python executors count each scenario's iterations from the same JSON.
+    writeFileSync(join(dir, "scenarios.json"), JSON.stringify(scenarios));
+    const py = spawnSync(
+      loadPython(),
+      ["-c", "import json,sys\nfrom srcnet_load.executors import arrivals, is_open\nfor s in json.load(open(sys.argv[1])):\n    print(s['name'], sum(1 for _ in arrivals(s['executor'], s['durationSeconds'])) if is_open(s['executor']) else -1)", join(dir, "scenarios.json")],
+      { encoding: "utf8" },
     );
-    writeFileSync(join(dir, "entry.ts"), entryScript(c, plan));
-    const r = spawnSync(K6, ["inspect", "--execution-requirements", "entry.ts"], { cwd: dir, encoding: "utf8" });
-    expect(r.status, r.stderr).toBe(0);
-    const got = JSON.parse(r.stdout) as { scenarios: Record<string, { executor: string; exec: string; startTime: string; rate: number; timeUnit: string; tags: { phase: string } }>; totalDuration: string };
-    const want = k6Options(c).scenarios as Record<string, unknown>;
-    expect(Object.keys(got.scenarios).sort()).toEqual(Object.keys(want).sort());
-    expect(got.scenarios["steady__tap"]).toMatchObject({ executor: "constant-arrival-rate", exec: "tap", startTime: "10s", rate: 1, timeUnit: "1s", tags: { phase: "steady" } });
-    // 0.2 ingestions per second: k6 counts whole iterations, so 12 per minute.
-    expect(got.scenarios["steady__ingest"]).toMatchObject({ rate: 12, timeUnit: "1m0s" });
-    // k6's own total: the 50 s of phases, plus the last phase's graceful stop (the 10 s timeout), plus setup/teardown allowance.
-    expect(got.totalDuration).toMatch(/^1m/);
+    expect(py.status, py.stderr).toBe(0);
+    const counts = Object.fromEntries(py.stdout.trim().split("\n").map((l) => l.split(" ")).map(([n, k]) => [n, Number(k)]));
+    for (const s of scenarios) {
+      if (s.executor.kind === "constant-arrival-rate") expect(counts[s.name], s.name).toBe(Math.ceil(s.executor.rate * s.durationSeconds - 1e-9));
+    }
+    // 0.2 ingestions per second for 40 s: 8, at 0, 5, ..., 35 s (no rounding to whole iterations per unit).
+    expect(counts["steady__ingest"]).toBe(8);
   });
 });
 
@@ -169,7 +169,7 @@ describe("summary arithmetic", () => {
         lat.push(s / 2 > 25 ? 3 : 0.1);
       }
     }
-    const col = { t: Float64Array.from(t), latency: Float64Array.from(lat), ok: new Uint8Array(t.length).fill(1), status: new Int32Array(t.length).fill(200), length: t.length };
+    const col = { t: Float64Array.from(t), latency: Float64Array.from(lat), ok: new Uint8Array(t.length).fill(1), status: new Int16Array(t.length).fill(200), length: t.length };
     return { requests: new Map([["tap", col]]), operations: new Map(), lastSeconds: 100 };
   }
 
@@ -227,7 +227,7 @@ describe("summary arithmetic", () => {
         done++;
       }
     }
-    const col = { t: Float64Array.from(t), seconds: new Float64Array(t.length).fill(0.5), ok: new Uint8Array(t.length).fill(1), attempts: new Int32Array(t.length).fill(9), length: t.length };
+    const col = { t: Float64Array.from(t), seconds: new Float64Array(t.length).fill(0.5), ok: new Uint8Array(t.length).fill(1), attempts: new Int16Array(t.length).fill(9), length: t.length };
     const { knees: k } = knees(c, { requests: new Map(), operations: new Map([["ingest.ingest", col]]), lastSeconds: 90 });
     expect(k.ingest).toMatchObject({ found: false, atSeconds: null });
     expect(k.ingest!.lastGoodPerSecond).toBeCloseTo(0.1 + (2.9 * 87.5) / 90, 9);
@@ -239,7 +239,7 @@ describe("summary arithmetic", () => {
       t: Float64Array.from([1, 2, 3, 4]),
       seconds: Float64Array.from([1, 3, NaN, NaN]),
       ok: Uint8Array.from([1, 1, 0, 0]),
-      attempts: Int32Array.from([5, 7, 0, 0]),
+      attempts: Int16Array.from([5, 7, 0, 0]),
       length: 4,
     };
     const { summary } = summarise(c, { requests: new Map(), operations: new Map([["ingest.ingest", col]]), lastSeconds: 10 }, { files: 0, replicas: 0, verified: 0, lost: 0, corrupted: 0, problems: [] }, []);

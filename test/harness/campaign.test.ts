@@ -73,7 +73,7 @@ describe("campaigns on the local stack", () => {
     // Integrity covers every replica written: placed files x copies, uploads, ingested copies.
     const puts = req.filter((x) => x.service === "webdav" && x.operation === "PUT" && x.ok).length;
     expect(summary.integrity).toEqual({ files: expect.any(Number), replicas: 6 * 2 + puts, verified: 6 * 2 + puts, lost: 0, corrupted: 0 });
-    // The Rucio password reached k6 only through its secret source: no file of the record holds it.
+    // The Rucio password reached the load only through its 0600 secrets file: no file of the record holds it.
     const password = JSON.parse(readFileSync(join(dir, "stacks", STACK, "credentials.json"), "utf8")).rucio.password as string;
     for (const f of readdirSync(join(dir, "smoke"))) expect(readFileSync(join(dir, "smoke", f)).includes(password), f).toBe(false);
     // Ingested products became discoverable in Rucio and in TAP.
@@ -94,6 +94,35 @@ describe("campaigns on the local stack", () => {
     expect(stack.scenarioSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(r.stderr).toMatch(/stack it-campaign is of scenario sv-2026 \(the campaign declares srcnet-0.1\)/);
     expect(json("impossible", "summary.json").verdict).toBe("fail");
+  }, 300_000);
+
+  it("two workers: one merged record whose rows per worker are each worker's own counts, the rate split between them", () => {
+    readsCampaign("two", { files: 4, kib: 4, seconds: 10 }, []);
+    const r = testbed("campaign", "run", "two.yaml", "--stack", STACK, "--out", "two", "--workers", "2");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const s = json("two", "summary.json");
+    const req = rows(read("two", "requests"));
+    const ops = rows(read("two", "operations"));
+    expect(s.workers.map((w: { worker: string }) => w.worker)).toEqual(["w0", "w1"]);
+    let sum = 0;
+    for (const w of s.workers as { worker: string; host: string; requests: number; errors: number; iterations: number }[]) {
+      const mine = req.filter((x) => x.worker === w.worker);
+      expect(w.requests, w.worker).toBe(mine.length);
+      expect(w.errors, w.worker).toBe(mine.filter((x) => !x.ok).length);
+      // The exact split of 4 reads/s for 10 s: every second iteration each.
+      expect(w.iterations, w.worker).toBe(20);
+      expect(ops.filter((x) => x.worker === w.worker && x.operation === "read").length, w.worker).toBe(20);
+      expect(w.host).not.toBe("");
+      sum += w.requests;
+    }
+    // Merged: the record's rows and the summary's totals are the workers' together.
+    expect(sum).toBe(req.length);
+    expect(s.services.webdav.requests).toBe(req.length);
+    // Reads start on the one schedule, i / 4 s, alternating between the workers.
+    const starts = ops.filter((x) => x.operation === "read").sort((a, b) => (a.t_seconds as number) - (b.t_seconds as number));
+    expect(starts).toHaveLength(40);
+    starts.forEach((x, i) => expect(Math.abs((x.t_seconds as number) - i / 4)).toBeLessThan(0.1));
+    expect(new Set(starts.filter((_, i) => i % 2 === 0).map((x) => x.worker)).size).toBe(1);
   }, 300_000);
 
   it("site-failure: an error burst while the site is down, reads fail over, recovery measured", () => {

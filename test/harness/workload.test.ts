@@ -12,19 +12,19 @@ import { tapSync } from "../../harness/clients/tap.js";
 import { SODA_PATH } from "../../harness/clients/soda.js";
 import { ensureBase, ensureImage } from "../../harness/docker/images.js";
 import { LABEL_ROLE, LABEL_STACK, removeStack } from "../../harness/docker/labels.js";
-import type { K6Plan, TapQuery } from "../../harness/k6/lib/plan.js";
+import type { Cutout, LoadPlan, TapQuery } from "../../harness/campaigns/load-plan.js";
+import { exactly, runLoad } from "./load-fixture.js";
 
 /**
  * The campaign's TAP and SODA workload: deterministic from the seed, expected row counts that
  * an independent brute force over the CSV agrees with, and the same counts from a real DaCHS
- * serving the dataset, through the Node client and through the k6 library under k6.
+ * serving the dataset, through the Node client and through the load workers (pyvo under Locust).
  */
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 
 const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
 const root = join(import.meta.dirname, "..", "..");
-const K6 = join(root, ".tools", "bin", "k6");
 const work = mkdtempSync(join(tmpdir(), "testbed-workload-"));
 const dataset = join(work, "dataset");
 const ROWS = 200;
@@ -237,46 +237,13 @@ describe("against a real DaCHS", () => {
     expect(wrong).toEqual([]);
   }, 10 * 60_000);
 
-  const k6Run = (plan: K6Plan, iterations: number) => {
-    const dir = mkdtempSync(join(work, "k6-"));
-    writeFileSync(join(dir, "plan.json"), JSON.stringify(plan));
-    writeFileSync(
-      join(dir, "entry.ts"),
-      `import exec from "k6/execution";
-import { tapQuery } from ${JSON.stringify(join(root, "harness", "k6", "lib", "tap.ts"))};
-import { sodaCutout } from ${JSON.stringify(join(root, "harness", "k6", "lib", "soda.ts"))};
-const plan = JSON.parse(open("./plan.json"));
-export const options = {
-  scenarios: { workload: { executor: "shared-iterations", vus: 2, iterations: ${iterations}, maxDuration: "5m", tags: { phase: "test" } } },
-};
-export default function () {
-  const i = exec.scenario.iterationInTest;
-  if (i < plan.tap.length) tapQuery(plan, plan.tap[i]);
-  else sodaCutout(plan, plan.soda[i - plan.tap.length]);
-}
-`,
-    );
-    const k = spawnSync(K6, ["run", "-q", "--summary-mode=disabled", "--out", "json=-", join(dir, "entry.ts")], {
-      encoding: "utf8",
-      timeout: 6 * 60_000,
-      maxBuffer: 1 << 28,
-      env: { ...process.env, K6_NO_USAGE_REPORT: "true" },
-    });
-    expect(k.status, k.stderr).toBe(0);
-    const points = (metric: string) =>
-      k.stdout
-        .split("\n")
-        .filter((l) => l.includes(`"metric":"${metric}"`) && l.includes(`"type":"Point"`))
-        .map((l) => JSON.parse(l) as { data: { tags: Record<string, string>; metadata?: Record<string, string> } });
-    return { requests: points("srcnet_req"), operations: points("srcnet_op"), httpRequests: points("http_reqs").length };
-  };
-
-  const plan = (tap: TapQuery[], soda: K6Plan["soda"], allowHosts: string[]): K6Plan => ({
+  const plan = (tap: TapQuery[], soda: Cutout[], allowHosts: string[]): LoadPlan => ({
     allowHosts,
     timeoutSeconds: 60,
     prefix: STACK,
     endpoints: { tap: dachs!.tap, soda: dachs!.soda, rucio: null, ingest: null, sites: [] },
     rucio: { account: "root", auth: "userpass", scope: "tests" },
+    poolSeed: 1,
     pool: [],
     reads: [],
     tap,
@@ -284,34 +251,44 @@ export default function () {
     soda,
     copies: 1,
     ingest: null,
+    // Each query of each kind once, each cutout once.
+    scenarios: [
+      ...(["cone", "range", "join", "async"] as const).flatMap((k) => {
+        const n = tap.filter((q) => q.kind === k).length;
+        return n > 0 ? [exactly("tap", k, n)] : [];
+      }),
+      ...(soda.length > 0 ? [exactly("soda", "cutout", soda.length)] : []),
+    ],
   });
 
-  it("k6: every query and cutout of the k6 library is ok, one row per request", () => {
+  it("pyvo under Locust: every query and cutout is ok, one row per request", async () => {
     const tap = tapWorkload(dataset, 3, 24);
     const soda = sodaWorkload(dataset, 3, 8);
     const asyncJobs = tap.filter((q) => q.kind === "async").length;
     expect(asyncJobs).toBeGreaterThan(0);
-    const { requests, operations } = k6Run(plan(tap, soda, ["127.0.0.1"]), tap.length + soda.length);
-    const notOk = requests.filter((p) => p.data.tags.ok !== "1").map((p) => p.data.tags);
+    const { requests, operations, exitCode, log } = await runLoad(plan(tap, soda, ["127.0.0.1"]), { workdir: work });
+    expect(exitCode, log).toBe(0);
+    const notOk = requests.filter((r) => r.ok !== true);
     expect(notOk).toEqual([]);
-    const ops = (op: string) => requests.filter((p) => p.data.tags.operation === op).length;
+    const ops = (op: string) => requests.filter((r) => r.operation === op).length;
     expect(ops("sync-query")).toBe(tap.length - asyncJobs);
     expect(ops("cutout")).toBe(soda.length);
     for (const op of ["async-create", "async-run", "async-result", "async-delete"]) expect(ops(op), op).toBe(asyncJobs);
     expect(ops("async-poll")).toBeGreaterThanOrEqual(asyncJobs);
     expect(requests.length).toBe(tap.length - asyncJobs + soda.length + 4 * asyncJobs + ops("async-poll"));
-    expect(requests.every((p) => p.data.tags.phase === "test")).toBe(true);
+    expect(requests.every((r) => r.phase === "test")).toBe(true);
     // Cutouts move bytes (FITS, whole 2880-byte blocks).
-    for (const p of requests.filter((r) => r.data.tags.service === "soda")) expect(Number(p.data.metadata?.bytes) % 2880).toBe(0);
-    expect(operations.map((p) => [p.data.tags.operation, p.data.tags.ok])).toEqual(Array(asyncJobs).fill(["async-query", "1"]));
+    for (const r of requests.filter((x) => x.service === "soda")) expect((r.bytes as number) % 2880).toBe(0);
+    expect(operations.map((r) => [r.operation, r.ok])).toEqual(Array(asyncJobs).fill(["async-query", true]));
   }, 10 * 60_000);
 
-  it("k6: a host off the allowlist is refused without sending anything", () => {
+  it("a host off the allowlist is refused without sending anything", async () => {
     const tap = tapWorkload(dataset, 4, 4).filter((q) => q.kind === "cone" || q.kind === "async");
     const soda = sodaWorkload(dataset, 4, 1);
-    const { requests, httpRequests } = k6Run(plan(tap, soda, ["example.invalid"]), tap.length + soda.length);
-    expect(httpRequests).toBe(0);
+    const { requests, exitCode, log } = await runLoad(plan(tap, soda, ["example.invalid"]), { workdir: work });
+    expect(exitCode, log).toBe(0);
+    // One refused request per query or cutout (an async job is refused at its creation), none sent.
     expect(requests.length).toBe(tap.length + soda.length);
-    expect(requests.every((p) => p.data.tags.ok === "0" && p.data.tags.status === "0")).toBe(true);
+    expect(requests.every((r) => r.ok === false && r.status === 0)).toBe(true);
   }, 5 * 60_000);
 });

@@ -1,9 +1,9 @@
 /**
- * What the harness and the k6 script both read from a URL, so both read it alike: the allowlist
- * rule (the harness checks a target's endpoints before anything is sent, the script every URL it
- * builds or follows) and the path a file was written under (the integrity check matches the
- * script's writes with the harness's own). No imports: it runs in Node and in k6's runtime,
- * which has no URL class.
+ * What the harness and the load workers both read from a URL, so both read it alike (the
+ * workers' Python is harness/load/srcnet_load/urls.py; both are tested on the same cases,
+ * harness/load/tests/url_cases.json): the allowlist rule (the harness checks a target's
+ * endpoints before anything is sent, the workers every URL they build or follow) and the path a
+ * file was written under (the integrity check matches the workers' writes with the harness's own).
  *
  * An allowlist entry is a host (any port) or host:port; a URL without a port has its scheme's default.
  */

@@ -1,6 +1,7 @@
 /**
  * The campaign run record contract (records/README.md, "Campaign records"): what the harness
- * writes and the dashboard reads. run.json is the common provenance with kind "campaign";
+ * writes and the dashboard reads; here, beside the other record writers, so neither side imports
+ * the other. run.json is the common provenance with kind "campaign";
  * summary.json is {@link CampaignSummary}; the tables are `requests.arrow` and `faults.arrow`
  * with the columns below. The schema here is what the dashboard checks a campaign summary against.
  */
@@ -27,6 +28,24 @@ export const REQUEST_COLUMNS = {
   ok: "ok",
   /** float64, payload bytes moved (request plus response body). */
   bytes: "bytes",
+  /** utf8, the load worker that sent it (w0, w1, ...); absent in records made before workers. */
+  worker: "worker",
+} as const;
+
+/** `operations.arrow`: one row per logical operation (a read with its failovers, an ingestion, an async query). */
+export const OPERATION_COLUMNS = {
+  /** float64, seconds since the campaign started (when the operation started). */
+  time: "t_seconds",
+  service: "service",
+  operation: "operation",
+  phase: "phase",
+  /** float64, the operation's duration; null when it never finished (stopped at the end of its phase). */
+  seconds: "seconds",
+  ok: "ok",
+  /** int32, requests made. */
+  attempts: "attempts",
+  /** utf8, the load worker that ran it; absent in records made before workers. */
+  worker: "worker",
 } as const;
 
 /** `faults.arrow`: one row per injected fault. */
