@@ -21,6 +21,22 @@ class RefusedHost(requests.ConnectionError):
     """A request to a host off the allowlist, refused before anything was sent."""
 
 
+def refuse(request_event: Any, method: str, url: str, context: dict[str, Any], why: str) -> None:
+    """A request not sent (a host off the allowlist, no endpoint configured): a row like a
+    transport error (status 0, not ok), through Locust's request event as every other row."""
+    request_event.fire(
+        request_type=method,
+        name=url,
+        response_time=0.0,
+        response_length=0,
+        response=None,
+        context=context,
+        exception=RefusedHost(why),
+        start_time=time.time(),
+        url=url,
+    )
+
+
 class GuardedSession(HttpSession):
     """Locust's requests-based session (fires Locust's request event for every call) that refuses
     hosts off the allowlist, on every hop (services/session.py follows redirects one hop a call,
@@ -71,17 +87,7 @@ class GuardedFastSession:
             if len(self._allowed) < 100_000:
                 self._allowed[url] = allowed
         if not allowed:
-            self.request_event.fire(
-                request_type=method,
-                name=url,
-                response_time=0.0,
-                response_length=0,
-                response=None,
-                context=context,
-                exception=RefusedHost(f"{url}: host not on the campaign's allowlist"),
-                start_time=time.time(),
-                url=url,
-            )
+            refuse(self.request_event, method, url, context, f"{url}: host not on the campaign's allowlist")
             return None
         headers = kwargs.pop("headers", None) or {}
         headers.setdefault("User-Agent", USER_AGENT)

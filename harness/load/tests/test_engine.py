@@ -38,7 +38,7 @@ def test_open_model_keeps_its_rate_while_responses_slow_down() -> None:
     # 30 iterations at i / 10 s although each response takes 0.5 s (five in flight at once).
     assert len(arrivals) == 30
     for i, t in enumerate(arrivals):
-        assert abs(t - i / 10) < 0.08, (i, t)
+        assert abs(t - i / 10) < 0.15, (i, t)  # far from the 0.5 s a closed model would lag
     assert engine.tally.dropped == {}
 
 
@@ -58,7 +58,7 @@ def test_iterations_past_the_cap_are_dropped_not_late() -> None:
     assert dropped >= 8
     # Every request that was sent left on its own schedule slot (a multiple of 0.1 s), not later.
     for t in arrivals:
-        assert abs(t * 10 - round(t * 10)) < 0.3, t  # within 30 ms of a slot
+        assert abs(t * 10 - round(t * 10)) < 0.4, t  # within 40 ms of a slot
 
 
 def test_an_operation_past_its_graceful_stop_is_stopped_begun_and_never_finished() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from locust.clients import LocustHttpAdapter
 
-from ..http import GuardedSession, RefusedHost
+from ..http import GuardedSession, RefusedHost, refuse  # noqa: F401  (refuse: re-exported for the services)
 from ..urls import host_allowed, host_of, resolve
 
 # More hops than any service here needs (UWS: one per job action).
@@ -100,19 +100,3 @@ def _redirected(method: str, status: int, old: str, new: str, kwargs: dict[str, 
         headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
     kw["headers"] = headers
     return method, kw
-
-
-def refuse(request_event: Any, method: str, url: str, context: dict[str, Any], why: str) -> None:
-    """A request that cannot be sent (no endpoint configured): a row like a transport error, as
-    GuardedFastSession makes for a refused host."""
-    request_event.fire(
-        request_type=method,
-        name=url,
-        response_time=0.0,
-        response_length=0,
-        response=None,
-        context=context,
-        exception=RefusedHost(why),
-        start_time=time.time(),
-        url=url,
-    )
