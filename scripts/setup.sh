@@ -4,11 +4,12 @@
 #   scripts/setup.sh --test    + what the tests need (SimGrid's Python bindings; astropy and
 #                              STILTS' votlint for the dataset tests; Chromium for the
 #                              dashboard; Docker, debootstrap and toxiproxy for the stack; the
-#                              load engine's venv: Locust, pyvo, rucio-clients, pytest)
+#                              load engine's venv: Locust, pyvo, rucio-clients, pytest; Slurm and
+#                              munge for the local cluster of the sweep tests, no service started)
 #   scripts/setup.sh --stack   what `testbed stack` and campaigns need (Docker running, toxiproxy
 #                              built, the load engine's venv)
 #   scripts/setup.sh --bench   + what the benchmarks need (SimGrid C++, SimPy, the C++ peer, wrk as
-#                              the harness's peer, Docker, the load engine's venv)
+#                              the harness's peer, Docker, the load engine's venv, Slurm and munge)
 # Downloaded and built tools are cached under .tools/ (git-ignored), keyed by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +29,9 @@ fi
 apt_packages=()
 case "$mode" in
   main) ;;
-  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap python3-venv) ;;
+  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap python3-venv slurmctld slurmd slurm-client munge) ;;
   --stack) apt_packages=(docker.io debootstrap python3-venv) ;;
-  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv wrk docker.io debootstrap) ;;
+  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv wrk docker.io debootstrap slurmctld slurmd slurm-client munge) ;;
   *) echo "setup: unknown mode $mode (expected --test, --bench or --stack)" >&2; exit 2 ;;
 esac
 
@@ -44,7 +45,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=400 "${missing[@]}" >/dev/null
 fi
 
 if [ "$mode" = "--bench" ]; then

@@ -1,15 +1,16 @@
 /**
  * The page of one sweep (`testbed sim sweep`): each metric of sweep.json against each varied
- * parameter, one marker per point (seed), a line through the medians.
+ * parameter, one marker per point (seed), a line through the medians; then where each point ran
+ * (its host) and its wall time.
  */
 import { basename } from "node:path";
 import { median } from "simple-statistics";
 import type { RunInfo, SweepInfo } from "../records.js";
 import { colourOf, type Trace } from "./figures.js";
-import { esc, link, Page, statusBadge, type Cell } from "./html.js";
+import { esc, fmtSeconds, link, Page, statusBadge, type Cell } from "./html.js";
 
-/** Columns of sweep.json rows that are bookkeeping, not metrics. */
-const NOT_METRICS = new Set(["point", "seed", "status", "run"]);
+/** Columns of sweep.json rows that are bookkeeping (or say where and how long a point ran), not metrics. */
+const NOT_METRICS = new Set(["point", "seed", "status", "run", "host", "wall_seconds"]);
 
 export function sweepMetrics(sweep: SweepInfo): string[] {
   const varied = new Set(sweep.vary.map((v) => v.key));
@@ -79,13 +80,40 @@ export function sweepPage(sweep: SweepInfo, runs: RunInfo[], runHref: (r: RunInf
       });
     }
   }
+  // Where each point ran and for how long (sweeps written before these columns have neither).
+  const wall = (r: Record<string, unknown>) => (typeof r.wall_seconds === "number" && Number.isFinite(r.wall_seconds) ? r.wall_seconds : null);
+  const hostOf = (r: Record<string, unknown>) => (typeof r.host === "string" && r.host !== "" ? r.host : "unknown");
+  const timed = sweep.rows.filter((r) => wall(r) !== null);
+  if (timed.length > 0) {
+    const hosts = [...new Set(timed.map(hostOf))].sort();
+    const colour = colourOf(hosts);
+    page.h2("Where the points ran").chart({
+      title: "Wall time per point, by host",
+      note: "from each point's run record (start to end, tables written included)",
+      wide: true,
+      data: hosts.map((h) => {
+        const rows = timed.filter((r) => hostOf(r) === h);
+        return { type: "bar", name: h, x: rows.map((r) => r.point), y: rows.map((r) => wall(r)), marker: { color: colour(h) }, hovertemplate: `point %{x} on ${h}: %{y:.3g} s<extra></extra>` };
+      }),
+      layout: { xaxis: { title: { text: "point" }, type: "category" }, yaxis: { title: { text: "wall time (s)" } }, barmode: "group", showlegend: true },
+    });
+  }
   // A point's run is the run of this sweep in the directory of the same name.
   const byName = new Map(runs.filter((r) => r.sweep === sweep.id).map((r) => [basename(r.dir), r]));
   page.h2("Points").table(
-    ["point", ...sweep.vary.map((v) => v.key), "seed", "status", "run"],
+    ["point", ...sweep.vary.map((v) => v.key), "seed", "status", "host", "wall time", "run"],
     sweep.rows.map((r): Cell[] => {
       const run = byName.get(basename(String(r.run)));
-      return [r.point, ...sweep.vary.map((v) => String(r[v.key])), r.seed, r.status === "complete" ? statusBadge("complete") : statusBadge(`failed`), run ? link(runHref(run), "run page") : "—"];
+      const w = wall(r);
+      return [
+        r.point,
+        ...sweep.vary.map((v) => String(r[v.key])),
+        r.seed,
+        r.status === "complete" ? statusBadge("complete") : statusBadge(`failed`),
+        typeof r.host === "string" && r.host !== "" ? r.host : "—",
+        w === null ? "—" : { html: esc(fmtSeconds(w)), sort: w },
+        run ? link(runHref(run), "run page") : "—",
+      ];
     }),
   );
   return page;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
@@ -66,6 +66,12 @@ describe("testbed sim run", () => {
     [["sim", "walk"], /unknown command 'walk'/],
     [["sim", "sweep", "srcnet-0.1", "--vary", "policies.replicas"], /--vary: expected key=v1,v2,\.\.\., found "policies\.replicas"/],
     [["sim", "sweep", "srcnet-0.1", "--vary", "policies.replicas=2,x"], /policies\.replicas: expected .*found "x"/],
+    [["sim", "sweep", "srcnet-0.1", "--engine", "mpi"], /^testbed: --engine: expected threads or slurm, found "mpi"\n$/],
+    [["sim", "sweep", "srcnet-0.1", "--partition", "short"], /^testbed: --partition: only with --engine slurm\n$/],
+    [["sim", "sweep", "srcnet-0.1", "--engine", "slurm", "--parallel", "2"], /^testbed: --parallel: only with --engine threads/],
+    [["sim", "sweep", "srcnet-0.1", "--engine", "slurm", "--points-per-task", "0"], /^testbed: --points-per-task: expected an integer >= 1, found "0"\n$/],
+    [["sim", "sweep", "srcnet-0.1", "--resume"], /^testbed: --resume: expected --out <dir>, the sweep directory to finish\n$/],
+    [["sim", "sweep", "srcnet-0.1", "--resume", "--out", "nowhere"], /^testbed: --resume: nowhere: expected a sweep directory \(with plan\.json\), found nothing at that path\n$/],
   ])("bad input %j exits 2 with a clear message and no stack trace", (args, message) => {
     const r = testbed(...args);
     expect(r.status).toBe(2);
@@ -86,13 +92,39 @@ describe("testbed sim sweep", () => {
     expect(rows.map((x) => [x["policies.replicas"], x.seed])).toEqual([["2", 1], ["2", 2], ["3", 1], ["3", 2]]);
     expect(rows.every((x) => x.status === "complete")).toBe(true);
     // Each point is a full run record; a third copy means one more transfer per product.
-    const s = rows.map((x) => json(join(x.run as string, "summary.json")));
+    // Run directories are relative to the sweep directory (the same table wherever the sweep ran).
+    expect(rows.map((x) => x.run)).toEqual(["point-0000", "point-0001", "point-0002", "point-0003"]);
+    const s = rows.map((x) => json(join(out, x.run as string, "summary.json")));
     for (const i of [0, 1]) {
       const two = s[i];
       const three = s[i + 2];
       expect(three.transfers.completed - two.transfers.completed).toBeGreaterThan(0.9 * two.products.ingested);
-      expect(json(join(rows[i + 2]!.run as string, "run.json")).status).toBe("complete");
+      expect(json(join(out, rows[i + 2]!.run as string, "run.json")).status).toBe("complete");
     }
     expect(JSON.stringify(s[0])).not.toBe(JSON.stringify(s[1])); // seeds differ
+  });
+
+  it("--resume reruns only the points without a complete run record, and writes the same table", () => {
+    const out = join(dir, "resumed");
+    const args = ["sim", "sweep", "srcnet-0.1", "--vary", "policies.replicas=2,3", "--seeds", "2", "--set", "duration=2 d", "--parallel", "2", "--out", out, "--no-progress"];
+    expect(testbed(...args).status).toBe(0);
+    const first = readFileSync(join(out, "sweep.json"), "utf8");
+    const kept = readFileSync(join(out, "point-0000", "run.json"), "utf8");
+    // One point never ran, another was stopped half-way (its run.json still says incomplete).
+    rmSync(join(out, "point-0001"), { recursive: true });
+    const stopped = json(join(out, "point-0003", "run.json"));
+    writeFileSync(join(out, "point-0003", "run.json"), JSON.stringify({ ...stopped, status: "incomplete", endedAt: null }));
+    rmSync(join(out, "point-0003", "summary.json"));
+    const r = testbed(...args.filter((a) => a !== "--no-progress"), "--resume");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`resuming ${out}: 2 of 4 points to run\n`);
+    expect(readFileSync(join(out, "point-0000", "run.json"), "utf8")).toBe(kept);
+    for (const p of ["0001", "0003"]) expect(json(join(out, `point-${p}`, "run.json")).status).toBe("complete");
+    const strip = (text: string) => JSON.stringify(JSON.parse(text).points.map(({ wall_seconds: _w, ...row }: Record<string, unknown>) => row));
+    expect(strip(readFileSync(join(out, "sweep.json"), "utf8"))).toBe(strip(first));
+    // Another sweep's command cannot resume it.
+    const other = testbed(...args.map((a) => (a === "policies.replicas=2,3" ? "policies.replicas=2,4" : a)), "--resume");
+    expect(other.status).toBe(2);
+    expect(other.stderr).toBe(`testbed: --resume: ${out} is a sweep of srcnet-0.1 --set duration=2 d --vary policies.replicas=2,3 --seeds 2; this command asks for srcnet-0.1 --set duration=2 d --vary policies.replicas=2,4 --seeds 2\n`);
   });
 });
