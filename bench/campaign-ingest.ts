@@ -35,7 +35,7 @@ import { median, mib, printTable } from "./report.js";
 const TARGET_SECONDS_PER_GB = 30;
 const TARGET_RSS_BYTES = 500e6;
 /** Bump when the synthesised lines change, so that an old file is not reused. */
-const SHAPE_VERSION = 1;
+const SHAPE_VERSION = 2;
 
 const self = fileURLToPath(import.meta.url);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -376,7 +376,7 @@ function synthesise(path: string, bytes: number): void {
       buf += `dropped\t${w.name}\t${phase}\t${phase === "fault" ? "tap" : "ingest"}\t${count}\n`;
       dropped += count;
     }
-    buf += `worker\t${w.name}\tload-${w.name}.bench\t${w.requests}\t${w.errors}\t${w.iterations}\t${dropped}\n`;
+    buf += `worker\t${w.name}\tload-${w.name}.bench\t\t${w.requests}\t${w.errors}\t${w.iterations}\t${dropped}\n`;
   }
   buf += "end\tcomplete\n";
   flush();

@@ -66,12 +66,21 @@ export function registerCampaign(program: Command): void {
     .option("--target <local|file>", "local: the local stack; or a YAML file with endpoints, credentials and allowHosts", "local")
     .option("--stack <name>", "use this running local stack (default: start one for the campaign and remove it after)")
     .option("--keep-stack", "leave the stack the campaign started running")
-    .option("--workers <n>", "load workers (local processes) the rates and VUs are split among", "1")
+    .option("--workers <n>", "load workers the rates and VUs are split among", "1")
+    .option("--engine <local|slurm>", "where the workers run: local processes, or one Slurm job of a worker per node", "local")
+    .option("--partition <p>", "Slurm partition of the workers' job (--engine slurm)")
+    .option("--account <a>", "Slurm account of the workers' job (--engine slurm)")
     .option("--out <dir>", "run record directory to create (default: results/campaigns/<campaign>-<time>)")
     .option("--no-progress", "do not report progress on stderr")
-    .action(async (name: string, o: { target: string; stack?: string; keepStack?: boolean; workers: string; out?: string; progress: boolean }) => {
+    .action(async (name: string, o: { target: string; stack?: string; keepStack?: boolean; workers: string; engine: string; partition?: string; account?: string; out?: string; progress: boolean }) => {
       const workers = Number(o.workers);
       if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers: expected an integer from 1 to 64, found "${o.workers}"`);
+      if (o.engine !== "local" && o.engine !== "slurm") throw new UsageError(`--engine: expected local or slurm, found "${o.engine}"`);
+      if (o.engine === "local" && (o.partition !== undefined || o.account !== undefined)) throw new UsageError(`--${o.partition !== undefined ? "partition" : "account"}: expected only with --engine slurm, found --engine local`);
+      const placement =
+        o.engine === "slurm"
+          ? { kind: "slurm" as const, ...(o.partition !== undefined ? { partition: o.partition } : {}), ...(o.account !== undefined ? { account: o.account } : {}) }
+          : { kind: "local" as const };
       const { loadCampaign } = await import("../harness/campaigns/load.js");
       const { campaign: c, document } = loadCampaign(name);
       const { configTarget } = await import("../harness/campaigns/target.js");
@@ -98,6 +107,7 @@ export function registerCampaign(program: Command): void {
             stackName: o.stack ?? null,
             keepStack: o.keepStack ?? false,
             workers,
+            placement,
             out,
             command: ["campaign", "run", ...process.argv.slice(4)],
             log,

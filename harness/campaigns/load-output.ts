@@ -62,6 +62,8 @@ export class WrittenFiles implements Iterable<WrittenFile> {
 export interface WorkerTotals {
   worker: string;
   host: string;
+  /** The Slurm node it ran on; "" for a local process. */
+  node: string;
   requests: number;
   errors: number;
   iterations: number;
@@ -111,7 +113,7 @@ export interface IngestResult {
 }
 
 const NEWLINE = 10;
-const FIELDS: Record<string, number> = { start: 3, req: 13, begin: 7, op: 10, dropped: 5, worker: 7, end: 2 };
+const FIELDS: Record<string, number> = { start: 3, req: 13, begin: 7, op: 10, dropped: 5, worker: 8, end: 2 };
 
 /** Rows per chunk once a series is large: past this, a series grows by whole chunks, never by copying. */
 const CHUNK = 1 << 20;
@@ -365,9 +367,9 @@ class Ingest {
         return;
       }
       case "worker": {
-        const [requests, errors, iterations, dropped] = [num(f[3]), num(f[4]), num(f[5]), num(f[6])];
+        const [requests, errors, iterations, dropped] = [num(f[4]), num(f[5]), num(f[6]), num(f[7])];
         if (![requests, errors, iterations, dropped].every(Number.isFinite)) return void this.malformed++;
-        this.workers.set(f[1]!, { worker: f[1]!, host: f[2]!, requests, errors, iterations, dropped });
+        this.workers.set(f[1]!, { worker: f[1]!, host: f[2]!, node: f[3]!, requests, errors, iterations, dropped });
         return;
       }
       case "end":

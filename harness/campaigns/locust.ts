@@ -1,14 +1,15 @@
 /**
  * The load engine's processes: a Locust master (harness/load/srcnet_load, run from the venv that
- * scripts/python-venv.sh makes) and its workers, local processes by default. A worker is started
- * with nothing but the master's host and port, so placing workers elsewhere (another machine, a
- * batch job) is a matter of where `workerCommand` runs. Every process is ended by its PID when the
- * scope closes: the master first (it stops its workers and reports what they ran), then any
- * worker still running.
+ * scripts/python-venv.sh makes) and its workers, local processes by default, or one multi-node
+ * Slurm job (`srun`, a worker per node) on a cluster. A worker is started with nothing but the
+ * master's host and port, so placing workers is a matter of where `workerCommand` runs. Every
+ * process is ended by its PID when the scope closes: the master first (it stops its workers and
+ * reports what they ran), then any worker (or the srun holding them) still running.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { createServer } from "node:net";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Effect, type Scope } from "effect";
@@ -34,8 +35,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Where the workers run: local processes, or one Slurm job of a worker per node. */
+export type WorkerPlacement =
+  | { kind: "local" }
+  | {
+      kind: "slurm";
+      partition?: string;
+      account?: string;
+      /** The environment of srun (SLURM_CONF for a local cluster; nothing on a real one). */
+      env?: NodeJS.ProcessEnv;
+      /** How the nodes reach the master (default: this host's name). */
+      masterHost?: string;
+    };
+
 export interface LoadProcesses {
   master: ChildProcess;
+  /** The local workers, or the one srun process holding the Slurm job's workers. */
   workers: ChildProcess[];
   /** Where the master listens for workers. */
   masterHost: string;
@@ -49,8 +64,9 @@ export interface LoadOptions {
   workers: number;
   /** The processes' stderr (Locust's own messages), in the run record's directory. */
   logFile: string;
-  /** Working directory of the processes (a scratch folder). */
+  /** Working directory of the processes (a scratch folder; the workers' on Slurm too). */
   cwd: string;
+  placement?: WorkerPlacement;
 }
 
 const env = (cwd: string) => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, PYTHONUNBUFFERED: "1", LANG: "C.UTF-8" });
@@ -73,22 +89,59 @@ async function end(child: ChildProcess, signal: NodeJS.Signals, ms: number): Pro
   }
 }
 
-/** The master and `workers` local workers, living as long as the scope. */
+/**
+ * srun's command line for `workers` workers, one per node, as one job (they start together and
+ * end together; Slurm cancels the job when srun ends).
+ */
+export function srunArgs(p: Extract<WorkerPlacement, { kind: "slurm" }>, workers: number, jobName: string, worker: string[]): string[] {
+  return [
+    `--job-name=${jobName}`,
+    `--nodes=${workers}`,
+    `--ntasks=${workers}`,
+    "--ntasks-per-node=1",
+    // A worker that ends early (its master gone) must not take the others down with it.
+    "--kill-on-bad-exit=0",
+    // The workers need no files (the plan reaches them from the master): any folder every node has.
+    "--chdir=/tmp",
+    ...(p.partition !== undefined ? [`--partition=${p.partition}`] : []),
+    ...(p.account !== undefined ? [`--account=${p.account}`] : []),
+    ...worker,
+  ];
+}
+
+/** The master and `workers` workers (local processes, or a Slurm job), living as long as the scope. */
 export function startLoad(o: LoadOptions): Effect.Effect<LoadProcesses, Error, Scope.Scope> {
+  const placement = o.placement ?? { kind: "local" };
   return Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
         const port = await freePort();
         const log = openSync(o.logFile, "a");
         try {
+          // On Slurm the workers are on other nodes: the master listens on every interface.
+          const bind = placement.kind === "slurm" ? "0.0.0.0" : "127.0.0.1";
+          const masterHost = placement.kind === "slurm" ? (placement.masterHost ?? hostname()) : "127.0.0.1";
           const master = spawn(
             o.python,
-            ["-m", "srcnet_load", "master", "--plan", o.planFile, "--secrets", o.secretsFile, "--workers", String(o.workers), "--bind-host", "127.0.0.1", "--bind-port", String(port)],
+            [
+              ...["-m", "srcnet_load", "master", "--plan", o.planFile, "--secrets", o.secretsFile, "--workers", String(o.workers), "--bind-host", bind, "--bind-port", String(port)],
+              // A batch job may wait in the queue before its workers connect.
+              ...["--connect-seconds", placement.kind === "slurm" ? "900" : "60"],
+            ],
             { cwd: o.cwd, env: env(o.cwd), stdio: ["ignore", "pipe", log] },
           );
-          const [cmd, ...args] = workerCommand(o.python, "127.0.0.1", port);
-          const workers = Array.from({ length: o.workers }, () => spawn(cmd!, args, { cwd: o.cwd, env: env(o.cwd), stdio: ["ignore", "ignore", log] }));
-          return { master, workers, masterHost: "127.0.0.1", masterPort: port };
+          const [cmd, ...args] = workerCommand(o.python, masterHost, port);
+          const workers =
+            placement.kind === "slurm"
+              ? [
+                  spawn("srun", srunArgs(placement, o.workers, `srcnet-load-${port}`, [cmd!, ...args]), {
+                    cwd: o.cwd,
+                    env: { ...(placement.env ?? process.env), ...env(o.cwd) },
+                    stdio: ["ignore", "ignore", log],
+                  }),
+                ]
+              : Array.from({ length: o.workers }, () => spawn(cmd!, args, { cwd: o.cwd, env: env(o.cwd), stdio: ["ignore", "ignore", log] }));
+          return { master, workers, masterHost, masterPort: port };
         } finally {
           closeSync(log);
         }
@@ -99,7 +152,8 @@ export function startLoad(o: LoadOptions): Effect.Effect<LoadProcesses, Error, S
       Effect.promise(async () => {
         // SIGINT: the master stops its workers, waits for what they ran and writes it out.
         await end(p.master, "SIGINT", 15_000);
-        await Promise.all(p.workers.map((w) => end(w, "SIGTERM", 5000)));
+        // srun passes SIGTERM on to its tasks and ends the job step; local workers flush and exit.
+        await Promise.all(p.workers.map((w) => end(w, "SIGTERM", 10_000)));
       }),
   );
 }

@@ -27,7 +27,7 @@ import { scheduleFaults, type FaultClock } from "./fault-clock.js";
 import { makePool, seedFiles, verifyIntegrity, type IntegrityResult } from "./files.js";
 import { ingestLoadOutput } from "./load-output.js";
 import { loadScenarios, type LoadPlan } from "./load-plan.js";
-import { loadPython, startLoad } from "./locust.js";
+import { loadPython, startLoad, type WorkerPlacement } from "./locust.js";
 import { summarise, type FaultWindow } from "./summary.js";
 import { localTarget, type Target } from "./target.js";
 import { siteStorage } from "../stack/storage.js";
@@ -48,8 +48,10 @@ export interface RunOptions {
   /** A running stack to use (local); else one is started for the campaign and removed after. */
   stackName: string | null;
   keepStack: boolean;
-  /** Load workers (local processes), among which every executor's rate and VUs are split. */
+  /** Load workers, among which every executor's rate and VUs are split. */
   workers: number;
+  /** Where the workers run (default: local processes). */
+  placement?: WorkerPlacement;
   out: string;
   command: string[];
   log: (line: string) => void;
@@ -201,9 +203,10 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
     chmodSync(secretsFile, 0o600);
 
     const python = yield* Effect.try({ try: loadPython, catch: (e) => fail(`setting up the load engine: ${e instanceof Error ? e.message : String(e)}`) });
-    o.log(`running the load: ${c.phases.length} phase(s), ${c.durationSeconds} s, ${o.workers} worker(s)`);
+    const placement = o.placement ?? { kind: "local" };
+    o.log(`running the load: ${c.phases.length} phase(s), ${c.durationSeconds} s, ${o.workers} worker(s)${placement.kind === "slurm" ? " as one Slurm job" : ""}`);
     const logFile = join(o.out, "load.log");
-    const load = yield* orFail("the load engine", startLoad({ python, planFile, secretsFile, workers: o.workers, logFile, cwd: work }));
+    const load = yield* orFail("the load engine", startLoad({ python, planFile, secretsFile, workers: o.workers, logFile, cwd: work, placement }));
     const child = load.master;
     const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     let current = { requests: 0, errors: 0 };

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalSlurm } from "../../cluster/local-slurm.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "campaign-it-"));
@@ -96,13 +97,11 @@ describe("campaigns on the local stack", () => {
     expect(json("impossible", "summary.json").verdict).toBe("fail");
   }, 300_000);
 
-  it("two workers: one merged record whose rows per worker are each worker's own counts, the rate split between them", () => {
-    readsCampaign("two", { files: 4, kib: 4, seconds: 10 }, []);
-    const r = testbed("campaign", "run", "two.yaml", "--stack", STACK, "--out", "two", "--workers", "2");
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-    const s = json("two", "summary.json");
-    const req = rows(read("two", "requests"));
-    const ops = rows(read("two", "operations"));
+  /** A two-worker run of `readsCampaign(name, 4 files, 4 KiB, 10 s)`: one merged record, the rate split. */
+  function expectTwoWorkers(run: string): { worker: string; node: string }[] {
+    const s = json(run, "summary.json");
+    const req = rows(read(run, "requests"));
+    const ops = rows(read(run, "operations"));
     expect(s.workers.map((w: { worker: string }) => w.worker)).toEqual(["w0", "w1"]);
     let sum = 0;
     for (const w of s.workers as { worker: string; host: string; requests: number; errors: number; iterations: number }[]) {
@@ -123,6 +122,37 @@ describe("campaigns on the local stack", () => {
     expect(starts).toHaveLength(40);
     starts.forEach((x, i) => expect(Math.abs((x.t_seconds as number) - i / 4)).toBeLessThan(0.1));
     expect(new Set(starts.filter((_, i) => i % 2 === 0).map((x) => x.worker)).size).toBe(1);
+    return s.workers;
+  }
+
+  it("two workers: one merged record whose rows per worker are each worker's own counts, the rate split between them", () => {
+    readsCampaign("two", { files: 4, kib: 4, seconds: 10 }, []);
+    const r = testbed("campaign", "run", "two.yaml", "--stack", STACK, "--out", "two", "--workers", "2");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(expectTwoWorkers("two").map((w) => w.node)).toEqual(["", ""]);
+  }, 300_000);
+
+  it("two workers as one Slurm job on a local cluster: a worker per node, the same merged record", async () => {
+    const cluster = await startLocalSlurm();
+    try {
+      readsCampaign("two-slurm", { files: 4, kib: 4, seconds: 10 }, []);
+      const r = spawnSync(process.execPath, [join(root, "bin", "testbed.mjs"), "campaign", "run", "two-slurm.yaml", "--stack", STACK, "--out", "two-slurm", "--workers", "2", "--engine", "slurm", "--partition", cluster.partition], {
+        encoding: "utf8",
+        cwd: dir,
+        env: { ...env, SLURM_CONF: cluster.conf },
+        timeout: 300_000,
+      });
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      expect(r.stderr).toMatch(/2 worker\(s\) as one Slurm job/);
+      const nodes = expectTwoWorkers("two-slurm").map((w) => w.node);
+      expect(new Set(nodes).size).toBe(2);
+      for (const n of nodes) expect(cluster.nodes).toContain(n);
+      // The job ended with the campaign: nothing left in the queue.
+      const q = spawnSync("squeue", ["-h"], { encoding: "utf8", env: { ...process.env, SLURM_CONF: cluster.conf } });
+      expect(q.stdout.trim()).toBe("");
+    } finally {
+      await cluster.stop();
+    }
   }, 300_000);
 
   it("site-failure: an error burst while the site is down, reads fail over, recovery measured", () => {

@@ -284,16 +284,16 @@ describe("ingest of hand-written lines", () => {
         req(0.5, 0.01, "tap", "q", 200, true, { worker: "w1" }),
         req(1, 0.01, "tap", "q", 503, false, { worker: "w1" }),
         "dropped\tw1\tsteady\ttap\t3",
-        "worker\tw0\thost-a\t1\t0\t1\t0",
-        "worker\tw1\thost-b\t2\t1\t2\t3",
+        "worker\tw0\thost-a\t\t1\t0\t1\t0",
+        "worker\tw1\thost-b\tn2\t2\t1\t2\t3",
         "end\tcomplete",
       ],
       "workers",
     );
     expect(r.workerCount).toBe(2);
     expect(r.workers).toEqual([
-      { worker: "w0", host: "host-a", requests: 1, errors: 0, iterations: 1, dropped: 0 },
-      { worker: "w1", host: "host-b", requests: 2, errors: 1, iterations: 2, dropped: 3 },
+      { worker: "w0", host: "host-a", node: "", requests: 1, errors: 0, iterations: 1, dropped: 0 },
+      { worker: "w1", host: "host-b", node: "n2", requests: 2, errors: 1, iterations: 2, dropped: 3 },
     ]);
     expect(r.dropped).toEqual([{ phase: "steady", service: "tap", count: 3 }]);
     expect(col(read(join(tmp, "workers", "requests.arrow")), "worker")).toEqual(["w0", "w1", "w1"]);

@@ -129,7 +129,7 @@ class LoadMaster:
             for phase, service, n in d.get("dropped", []):
                 self.out.write(wire.dropped(name, phase, service, int(n)))
             total = sum(int(n) for _, _, n in d.get("dropped", []))
-            self.out.write(wire.worker_line(name, str(d.get("host", self.ready.get(cid, ""))), int(d["requests"]), int(d["errors"]), int(d["iterations"]), total))
+            self.out.write(wire.worker_line(name, str(d.get("host", self.ready.get(cid, ""))), str(d.get("node", "")), int(d["requests"]), int(d["errors"]), int(d["iterations"]), total))
         if not finished:
             missing = [self._name(c) for c in clients if c not in self.done]
             return self._end(f"lost-workers\t{', '.join(missing)} did not report")

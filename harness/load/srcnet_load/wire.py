@@ -7,7 +7,7 @@ text fields never hold a tab or a newline (they are replaced by spaces).
     begin   worker  id  t  service  operation  phase
     op      worker  id  t_start  service  operation  phase  seconds  ok  attempts
     dropped worker  phase  service  count
-    worker  worker  host  requests  errors  iterations  dropped
+    worker  worker  host  node  requests  errors  iterations  dropped   (node: the Slurm node, or "")
     end     status  [message]   (complete | stopped | failed | lost-workers)
 
 `id` pairs an operation with its `begin` within one worker; -1 is an operation that never
@@ -60,5 +60,5 @@ def dropped(worker: str, phase: str, service: str, count: int) -> str:
     return f"dropped\t{_text(worker)}\t{_text(phase)}\t{_text(service)}\t{count}\n"
 
 
-def worker_line(worker: str, host: str, requests: int, errors: int, iterations: int, dropped_total: int) -> str:
-    return f"worker\t{_text(worker)}\t{_text(host)}\t{requests}\t{errors}\t{iterations}\t{dropped_total}\n"
+def worker_line(worker: str, host: str, node: str, requests: int, errors: int, iterations: int, dropped_total: int) -> str:
+    return f"worker\t{_text(worker)}\t{_text(host)}\t{_text(node)}\t{requests}\t{errors}\t{iterations}\t{dropped_total}\n"

@@ -14,6 +14,7 @@ Messages (Locust's custom messages over its master/worker channel):
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import traceback
@@ -35,6 +36,8 @@ class LoadWorker:
         self.env = Environment(user_classes=[])
         self.runner = self.env.create_worker_runner(master_host, master_port)
         self.host = socket.gethostname()
+        # Under Slurm, the node the worker runs on (several nodes may share a host name on one machine).
+        self.node = os.environ.get("SLURMD_NODENAME", "")
         self.engine: Engine | None = None
         self.recorder = Recorder(lambda rows: self.runner.send_message("srcnet_rows", rows))
         self.env.events.request.add_listener(self.recorder.on_request)
@@ -84,6 +87,7 @@ class LoadWorker:
             "srcnet_done",
             {
                 "host": self.host,
+                "node": self.node,
                 "requests": self.recorder.requests,
                 "errors": self.recorder.errors,
                 "iterations": tally.iterations,

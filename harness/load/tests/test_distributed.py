@@ -58,13 +58,14 @@ def test_two_workers_merge_and_split(tmp_path: Path) -> None:
     # Every request the server saw is a row, and the workers' totals add up to the rows.
     n = int(round(RATE * SECONDS))
     assert len(reqs) == requests_served == n
-    assert sum(int(t[3]) for t in totals.values()) == len(reqs)
+    assert sum(int(t[4]) for t in totals.values()) == len(reqs)
     for w in ("w0", "w1"):
         mine = [x for x in reqs if x[1] == w]
-        assert int(totals[w][3]) == len(mine)
-        assert int(totals[w][4]) == sum(1 for x in mine if x[8] == "0") == 0
+        assert totals[w][3] == ""  # local processes: no Slurm node
+        assert int(totals[w][4]) == len(mine)
+        assert int(totals[w][5]) == sum(1 for x in mine if x[8] == "0") == 0
         # The split: each worker ran exactly half of the iterations.
-        assert int(totals[w][5]) == n // 2
+        assert int(totals[w][6]) == n // 2
         assert len([x for x in ops if x[1] == w]) == n // 2
     # Sent times follow the schedule: iteration i at i / RATE; the two workers interleave.
     sent = sorted(float(x[2]) - origin for x in reqs)
