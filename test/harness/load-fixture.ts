@@ -43,7 +43,8 @@ export async function runLoad(plan: LoadPlan, o: { workdir: string; workers?: nu
 
 /**
  * A scenario that runs exactly `iterations` iterations of `service` with one operation of the mix,
- * one every 1 / rate seconds (iteration n takes the workload's item n of that kind, so each once).
+ * one every 1 / rate seconds (iteration n takes the workload's item n of that kind, so each once),
+ * never dropping one.
  */
 export function exactly(service: LoadScenario["service"], op: string, iterations: number, rate = 4): LoadScenario {
   return {
@@ -54,6 +55,7 @@ export function exactly(service: LoadScenario["service"], op: string, iterations
     durationSeconds: iterations / rate,
     gracefulStopSeconds: 120,
     mix: { [op]: 1 },
-    executor: { kind: "constant-arrival-rate", rate, maxConcurrent: 8 },
+    // As many at once as there are iterations: none is ever dropped, however slow the service.
+    executor: { kind: "constant-arrival-rate", rate, maxConcurrent: iterations },
   };
 }

@@ -266,8 +266,9 @@ describe("against a real DaCHS", () => {
     const soda = sodaWorkload(dataset, 3, 8);
     const asyncJobs = tap.filter((q) => q.kind === "async").length;
     expect(asyncJobs).toBeGreaterThan(0);
-    const { requests, operations, exitCode, log } = await runLoad(plan(tap, soda, ["127.0.0.1"]), { workdir: work });
+    const { requests, operations, exitCode, log, result } = await runLoad(plan(tap, soda, ["127.0.0.1"]), { workdir: work });
     expect(exitCode, log).toBe(0);
+    expect(result.dropped).toEqual([]);
     const notOk = requests.filter((r) => r.ok !== true);
     expect(notOk).toEqual([]);
     const ops = (op: string) => requests.filter((r) => r.operation === op).length;
