@@ -27,6 +27,7 @@ import type {
   SharingMode,
   Site,
   Telescope,
+  TransferOptimizer,
 } from "./types.js";
 import * as U from "./units.js";
 import { formatFound, UnitError } from "./units.js";
@@ -338,9 +339,101 @@ const TelescopeFile = Schema.Struct({
   products: listOf(ProductFile, "product types", "Product mix: which types, their share of the volume and their sizes."),
 }).annotations({ description: "A telescope and the data it sends to SRCNet." });
 
+const OPTIMIZER_MODES = ["conservative", "normal", "aggressive"] as const satisfies readonly TransferOptimizer["mode"][];
+
+/**
+ * FTS's optimizer, with the configuration names of harness/transfer/OPTIMIZER.md in camelCase.
+ * Defaults are FTS's (github.com/cern-fts/fts3 at e0a7e05): its default link configuration
+ * `* -> *` (src/db/schema/mysql/fts-schema-10.0.1.sql:546-547: min_active 2, max_active 130,
+ * optimizer_mode 2) and its server configuration (src/config/ServerConfigReader.cpp).
+ */
+const TransferOptimizerFile = Schema.Struct({
+  enabled: withDefault(
+    Schema.Boolean.annotations({
+      description:
+        "Run FTS's optimizer: each link's limit on active transfers moves between minActive and maxActive by success rate and throughput (harness/transfer/OPTIMIZER.md); " +
+        "false: every link runs at most maxActivePerPair (default true, as in FTS, whose default link configuration * -> * has optimizer_mode 2).",
+    }),
+    () => true,
+  ),
+  minActive: withDefault(
+    number({ integer: true, min: 1 }, "Lowest active limit of a link, and its limit before the optimizer's first run on it (FTS link min_active; default 2, FTS's * -> * link configuration)."),
+    () => 2,
+  ),
+  maxActive: withDefault(
+    number({ integer: true, min: 1 }, "Highest active limit of a link, >= minActive (FTS link max_active; default 130, FTS's * -> * link configuration)."),
+    () => 130,
+  ),
+  mode: withDefault(
+    literals(
+      OPTIMIZER_MODES,
+      "FTS optimizer_mode: conservative steps up by increaseStep and only with that many transfers queued; normal and aggressive step up by aggressiveIncreaseStep (default normal, FTS's * -> * link configuration).",
+    ),
+    () => "normal" as const,
+  ),
+  increaseStep: withDefault(
+    number({ integer: true, min: 1 }, "Step up in conservative mode (FTS OptimizerIncreaseStep; default 1, ServerConfigReader.cpp)."),
+    () => 1,
+  ),
+  aggressiveIncreaseStep: withDefault(
+    number({ integer: true, min: 1 }, "Step up in normal and aggressive modes (FTS OptimizerAggressiveIncreaseStep; default 2, ServerConfigReader.cpp)."),
+    () => 2,
+  ),
+  decreaseStep: withDefault(
+    number({ integer: true, min: 1 }, "Step down on low success or a throughput drop of an order of magnitude (FTS OptimizerDecreaseStep; default 1, ServerConfigReader.cpp)."),
+    () => 1,
+  ),
+  emaAlpha: withDefault(
+    number({ exclusiveMin: 0, max: 1 }, "Weight of the newest throughput sample in its moving average (FTS OptimizerEMAAlpha; default 0.1, ServerConfigReader.cpp)."),
+    () => 0.1,
+  ),
+  lowSuccessRate: withDefault(
+    number({ min: 0, max: 100 }, "Success rate (percent) below which a link steps down whatever its throughput (FTS OptimizerLowSuccessRate; default 97, ServerConfigReader.cpp)."),
+    () => 97,
+  ),
+  baseSuccessRate: withDefault(
+    number({ min: 0, max: 100 }, "A low success rate that improves to at least this (percent) holds the limit instead of stepping down (FTS OptimizerBaseSuccessRate; default 96, ServerConfigReader.cpp)."),
+    () => 96,
+  ),
+  maxStreams: withDefault(
+    number({ integer: true, min: 1 }, "Normal and aggressive modes do not step up past queued transfers x maxStreams (FTS OptimizerMaxStreams; default 16, ServerConfigReader.cpp)."),
+    () => 16,
+  ),
+  steadyInterval: withDefault(
+    duration(
+      "The optimizer runs once per interval for every link with activity, measuring that interval (FTS OptimizerSteadyInterval; default 300 s, ServerConfigReader.cpp; FTS itself runs every 60 s and decides at least once per steady interval).",
+    ),
+    () => 300,
+  ),
+}).annotations({
+  description: "FTS's optimizer of the number of active transfers per link; names as in harness/transfer/OPTIMIZER.md (min_active is minActive, and so on).",
+});
+
+const ChecksumRateFile = Schema.Struct({
+  source: withDefault(
+    Schema.NullOr(bitRate("adler32 rate of the source's checksum, taken before the copy")).annotations({
+      description:
+        "adler32 rate of the source's checksum, taken before the copy; null: the source answers from a stored checksum at no cost " +
+        "(default null: XRootD records a computed adler32 in the file's extended attributes and answers later queries from it, xrdadler32(1); " +
+        "measured on the testbed's machines: 4.4-6.0 s for a 6.4 GB file the first time, 0.009 s the second; every SRCNet copy was itself checksummed on arrival).",
+    }),
+    () => null,
+  ),
+  destination: withDefault(
+    Schema.NullOr(bitRate("adler32 rate of the destination's checksum, taken after the copy")).annotations({
+      description:
+        "adler32 rate of the destination's checksum, taken after the copy; null: not verified " +
+        "(default 1 GB/s: xrdadler32 of XRootD 5.5.3 on a 6.4 GB file with a cold page cache ran at 1.07-1.47 GB/s on the testbed's machines; zlib's adler32 on data in memory 2.6 GB/s).",
+    }),
+    () => 8e9,
+  ),
+}).annotations({
+  description: "Checksum costs per byte of a transfer: gfal2 checks the source before the copy and the destination after it (harness/transfer/OPTIMIZER.md, Costs per file).",
+});
+
 const Transfers = Schema.Struct({
   maxActivePerPair: withDefault(
-    number({ integer: true, min: 1 }, "FTS-like cap on concurrent transfers per (source, destination) pair (default 50)."),
+    number({ integer: true, min: 1 }, "FTS-like cap on concurrent transfers per (source, destination) pair when the optimizer is off (default 50)."),
     () => 50,
   ),
   streamsPerTransfer: withDefault(number({ integer: true, min: 1 }, "Parallel TCP streams per transfer (default 4)."), () => 4),
@@ -348,7 +441,21 @@ const Transfers = Schema.Struct({
     dataSize("Per-stream TCP window: each stream is capped at window / (2 x route latency) (default 16 MiB).", "positive"),
     () => 16 * 2 ** 20,
   ),
-}).annotations({ description: "File transfer settings." });
+  setupTime: withDefault(
+    duration(
+      "Fixed cost of every transfer before its checksums and copy, holding its slot: FTS's and gfal2's per-file overhead " +
+        "(default 2.6 s: a root:// third-party copy through gfal2 2.21.3 and XRootD 5.5 costs about 2.6 s per file on the testbed's machines; " +
+        "an http third-party copy of a small file took 0.14 s there).",
+      "non-negative",
+    ),
+    () => 2.6,
+  ),
+  checksumRate: group(ChecksumRateFile, defaultsOf(ChecksumRateFile)),
+  optimizer: group(TransferOptimizerFile, defaultsOf(TransferOptimizerFile)),
+}).annotations({
+  description:
+    "File transfers, as FTS runs them: per link a limit on active transfers (fixed, or FTS's optimizer), and per file a setup time, a checksum at the source and one at the destination.",
+});
 
 const Recovery = Schema.Struct({
   enabled: withDefault(
@@ -811,13 +918,13 @@ function build(
     diskToTapeAfterSeconds: file.policies.diskToTapeAfter,
     lifetimeSeconds: file.policies.lifetime,
     recallOnAccess: file.policies.recallOnAccess,
-    transfers: {
-      maxActivePerPair: file.policies.transfers.maxActivePerPair,
-      streamsPerTransfer: file.policies.transfers.streamsPerTransfer,
-      windowBytes: file.policies.transfers.window,
-    },
+    transfers: transfersOf(file.policies.transfers),
     recovery: { enabled: file.policies.recovery.enabled, detectionSeconds: file.policies.recovery.detection },
   };
+  const opt = file.policies.transfers.optimizer;
+  if (opt.maxActive < opt.minActive) {
+    problem(["policies", "transfers", "optimizer", "maxActive"], `at least minActive (${opt.minActive})`, String(opt.maxActive));
+  }
 
   // ---- analysis ----
   let analysis: Analysis | null = null;
@@ -1016,11 +1123,7 @@ function unbuild(s: Scenario, ast: AST.AST): Either.Either<ScenarioFileType, Par
       diskToTapeAfter: s.policies.diskToTapeAfterSeconds,
       lifetime: s.policies.lifetimeSeconds,
       recallOnAccess: s.policies.recallOnAccess,
-      transfers: {
-        maxActivePerPair: s.policies.transfers.maxActivePerPair,
-        streamsPerTransfer: s.policies.transfers.streamsPerTransfer,
-        window: s.policies.transfers.windowBytes,
-      },
+      transfers: transfersFileOf(s.policies.transfers),
       recovery: { enabled: s.policies.recovery.enabled, detection: s.policies.recovery.detectionSeconds },
     },
     analysis:
@@ -1061,6 +1164,37 @@ function unbuild(s: Scenario, ast: AST.AST): Either.Either<ScenarioFileType, Par
     }),
     output: { sampleInterval: s.output.sampleIntervalSeconds, productEvents: s.output.productEvents },
   });
+}
+
+type TransfersFile = ScenarioFileType["policies"]["transfers"];
+
+/** policies.transfers as the simulator reads it: SI units, checksum rates in bytes per second. */
+function transfersOf(t: TransfersFile): Scenario["policies"]["transfers"] {
+  const { steadyInterval, ...optimizer } = t.optimizer;
+  return {
+    maxActivePerPair: t.maxActivePerPair,
+    streamsPerTransfer: t.streamsPerTransfer,
+    windowBytes: t.window,
+    setupSeconds: t.setupTime,
+    checksumSourceBytesPerSecond: t.checksumRate.source === null ? null : t.checksumRate.source / 8,
+    checksumDestinationBytesPerSecond: t.checksumRate.destination === null ? null : t.checksumRate.destination / 8,
+    optimizer: { ...optimizer, steadyIntervalSeconds: steadyInterval },
+  };
+}
+
+function transfersFileOf(t: Scenario["policies"]["transfers"]): TransfersFile {
+  const { steadyIntervalSeconds, ...optimizer } = t.optimizer;
+  return {
+    maxActivePerPair: t.maxActivePerPair,
+    streamsPerTransfer: t.streamsPerTransfer,
+    window: t.windowBytes,
+    setupTime: t.setupSeconds,
+    checksumRate: {
+      source: t.checksumSourceBytesPerSecond === null ? null : t.checksumSourceBytesPerSecond * 8,
+      destination: t.checksumDestinationBytesPerSecond === null ? null : t.checksumDestinationBytesPerSecond * 8,
+    },
+    optimizer: { ...optimizer, steadyInterval: steadyIntervalSeconds },
+  };
 }
 
 /**

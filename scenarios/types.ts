@@ -100,11 +100,19 @@ export interface Policies {
   /** A read of a product whose copies are all on tape recalls it to disk first. */
   recallOnAccess: boolean;
   transfers: {
-    /** FTS-like cap on concurrent transfers per (source, destination) pair. */
+    /** FTS-like cap on concurrent transfers per (source, destination) pair, when the optimizer is off. */
     maxActivePerPair: number;
     streamsPerTransfer: number;
     /** Per-stream TCP window: each stream is capped at window / (2 x route latency). */
     windowBytes: number;
+    /** Fixed cost of every transfer before its checksum and copy (FTS/gfal2 per-file overhead). */
+    setupSeconds: number;
+    /** adler32 rate of the source's checksum; null: read from a stored value, at no cost. */
+    checksumSourceBytesPerSecond: number | null;
+    /** adler32 rate of the destination's checksum after the copy; null: not verified, no cost. */
+    checksumDestinationBytesPerSecond: number | null;
+    /** FTS's optimizer of active transfers per link (harness/transfer/OPTIMIZER.md). */
+    optimizer: TransferOptimizer;
   };
   recovery: {
     /** Re-replicate from surviving copies when a site is down or lost. */
@@ -112,6 +120,29 @@ export interface Policies {
     /** Time before a down site's products count as lost for re-replication purposes. */
     detectionSeconds: number;
   };
+}
+
+/**
+ * FTS's optimizer: the per-link limit on active transfers moves between minActive and maxActive
+ * by success rate and throughput; the configuration names of harness/transfer/OPTIMIZER.md in camelCase.
+ */
+export interface TransferOptimizer {
+  /** Off: every link runs at most maxActivePerPair transfers. */
+  enabled: boolean;
+  minActive: number;
+  maxActive: number;
+  mode: "conservative" | "normal" | "aggressive";
+  increaseStep: number;
+  aggressiveIncreaseStep: number;
+  decreaseStep: number;
+  emaAlpha: number;
+  /** Percent. */
+  lowSuccessRate: number;
+  /** Percent. */
+  baseSuccessRate: number;
+  maxStreams: number;
+  /** The optimizer runs once per this interval for every link with activity. */
+  steadyIntervalSeconds: number;
 }
 
 export interface Analysis {

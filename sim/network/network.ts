@@ -75,6 +75,8 @@ const IDLE = 3; // an open group with no member moving bytes
 class GroupState {
   /** Bytes each member has moved since the group opened, as of the slot's last update. */
   service = 0;
+  /** Bytes all members together have moved since the group opened, as of the slot's last update. */
+  moved = 0;
   ratePerMember = 0; // bytes/s
   thresholds: number[] = [];
   tags: number[] = [];
@@ -357,6 +359,16 @@ export class Network {
     }
   }
 
+  /**
+   * Bytes a group's members have moved since it opened, together: those that finished, those
+   * still moving and those aborted (the integral of the group's rate). Applies no pending change.
+   */
+  groupBytesMoved(group: FlowId): number {
+    const slot = this.requireGroup(group);
+    const moved = this.groups[slot]!.moved;
+    return this.flowState[slot] === ACTIVE ? moved + this.flowRate[slot]! * (this.sim.now - this.flowUpdated[slot]!) : moved;
+  }
+
   /** Member transfers in a group, moving bytes or still paying the route latency. */
   groupMembers(group: FlowId): number {
     const g = this.groups[this.requireGroup(group)]!;
@@ -381,6 +393,7 @@ export class Network {
     if (this.flowEvent[slot]! >= 0) this.sim.cancel(this.flowEvent[slot]!);
     this.flowEvent[slot] = -1;
     if (this.flowState[slot] === ACTIVE) {
+      this.advanceGroup(slot, g, this.sim.now);
       this.detach(slot);
       this.flowState[slot] = IDLE;
     }
@@ -402,7 +415,7 @@ export class Network {
   private join(slot: number, bytes: number, tag: number): void {
     const g = this.groups[slot]!;
     const now = this.sim.now;
-    if (this.flowState[slot] === ACTIVE) g.service += g.ratePerMember * (now - this.flowUpdated[slot]!);
+    if (this.flowState[slot] === ACTIVE) this.advanceGroup(slot, g, now);
     this.flowUpdated[slot] = now;
     g.push(g.service + bytes, tag);
     g.membersChanged = true;
@@ -414,8 +427,7 @@ export class Network {
   private groupFinish(slot: number): void {
     const g = this.groups[slot]!;
     const now = this.sim.now;
-    g.service += g.ratePerMember * (now - this.flowUpdated[slot]!);
-    this.flowUpdated[slot] = now;
+    this.advanceGroup(slot, g, now);
     // The event was set for the smallest threshold; members within rounding of it finish too.
     const done: number[] = [g.pop()];
     const slack = Math.abs(g.service) * 1e-12;
@@ -771,13 +783,20 @@ export class Network {
   /** A group's new rate: advance its service at the old per-member rate, then re-time its next finish. */
   private regroup(f: number, g: GroupState, rate: number, now: number): void {
     if (rate === this.flowRate[f]! && !g.membersChanged) return;
-    g.service += g.ratePerMember * (now - this.flowUpdated[f]!);
-    this.flowUpdated[f] = now;
+    this.advanceGroup(f, g, now);
     this.flowRate[f] = rate;
     g.membersChanged = false;
     g.ratePerMember = rate / g.members;
     const left = g.thresholds[0]! - g.service;
     this.setCompletion(f, g.ratePerMember > 0 ? now + (left > 0 ? left : 0) / g.ratePerMember : Infinity, this.onGroupFinish);
+  }
+
+  /** Brings a group's progress up to now at its current rate. */
+  private advanceGroup(slot: number, g: GroupState, now: number): void {
+    const dt = now - this.flowUpdated[slot]!;
+    g.service += g.ratePerMember * dt;
+    g.moved += this.flowRate[slot]! * dt;
+    this.flowUpdated[slot] = now;
   }
 
   private setCompletion(f: number, at: number, fn: (slot: number) => void): void {

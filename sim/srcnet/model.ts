@@ -53,7 +53,7 @@ export class SrcnetModel {
     const products = (this.products = new ProductTable(sim, this.nSites, sc.output.productEvents));
     const sites = (this.sites = new SiteStatus(this.nSites));
     const storage = (this.storage = new Storage(sim, sc, products, sites));
-    const transfers = (this.transfers = new Transfers(this.net, this.topo, sc.policies.transfers, products));
+    const transfers = (this.transfers = new Transfers(sim, this.net, this.topo, sc.policies.transfers, products));
     const faultLog = new FaultLog(sim, products);
     // Ingest site choice and free-capacity placement share one stream.
     const placement = sim.random.stream("placement");

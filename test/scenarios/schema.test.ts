@@ -92,7 +92,28 @@ describe("decoding a complete file", () => {
       diskToTapeAfterSeconds: 7 * 86400,
       lifetimeSeconds: null,
       recallOnAccess: true,
-      transfers: { maxActivePerPair: 50, streamsPerTransfer: 4, windowBytes: 16 * 1024 * 1024 },
+      transfers: {
+        maxActivePerPair: 50,
+        streamsPerTransfer: 4,
+        windowBytes: 16 * 1024 * 1024,
+        setupSeconds: 2.6, // default
+        checksumSourceBytesPerSecond: null, // default
+        checksumDestinationBytesPerSecond: 1e9, // default: 1 GB/s
+        optimizer: {
+          enabled: true,
+          minActive: 2,
+          maxActive: 130,
+          mode: "normal",
+          increaseStep: 1,
+          aggressiveIncreaseStep: 2,
+          decreaseStep: 1,
+          emaAlpha: 0.1,
+          lowSuccessRate: 97,
+          baseSuccessRate: 96,
+          maxStreams: 16,
+          steadyIntervalSeconds: 300,
+        },
+      },
       recovery: { enabled: true, detectionSeconds: 3600 },
     });
     expect(s.analysis).toEqual({
@@ -259,6 +280,11 @@ describe("cross-field checks name the path", () => {
       (d) => (d.policies.replicas = 3),
       "policies.replicas: expected at most 2 (the number of sites with disk or tape storage), found 3",
     ],
+    [
+      "optimizer range upside down",
+      (d) => (d.policies.transfers = { optimizer: { minActive: 10, maxActive: 5 } }),
+      "policies.transfers.optimizer.maxActive: expected at least minActive (10), found 5",
+    ],
   ])("%s", (_what, change, message) => {
     expect(problems(variant(change))[0]).toBe(message);
   });
@@ -339,6 +365,9 @@ describe("per-field checks name the path", () => {
     ["bad ingest weight", (d) => (d.telescopes[0].ingest = [{ site: "PER", weight: 0 }]), "telescopes[0].ingest[0].weight: expected a number > 0, found 0"],
     ["random sites", (d) => (d.faults[1].sites = "some"), 'faults[1].sites: expected a list of site names or "all", found "some"'],
     ["string for a boolean", (d) => (d.output = { productEvents: "yes" }), 'output.productEvents: expected true or false, found "yes"'],
+    ["bad optimizer mode", (d) => (d.policies.transfers = { optimizer: { mode: "fast" } }), 'policies.transfers.optimizer.mode: expected one of "conservative", "normal", "aggressive", found "fast"'],
+    ["EMA weight above 1", (d) => (d.policies.transfers = { optimizer: { emaAlpha: 1.5 } }), "policies.transfers.optimizer.emaAlpha: expected a number > 0 and <= 1, found 1.5"],
+    ["checksum rate of 0", (d) => (d.policies.transfers = { checksumRate: { destination: 0 } }), 'policies.transfers.checksumRate.destination: expected a bit rate > 0 such as "100 Gbit/s", found 0'],
   ])("%s", (_what, change, message) => {
     expect(problems(variant(change))[0]).toBe(message);
   });
@@ -380,6 +409,56 @@ describe("ScenarioError", () => {
     expect(e).toBeInstanceOf(ScenarioError);
     expect(e.issues[0]).toMatchObject({ file: "b.yaml", path: "line 4, column 1", expected: "valid YAML", line: 4, column: 1 });
     expect(e.message).toBe("b.yaml: line 4, column 1: expected valid YAML, found a YAML error: Sequence item without - indicator (MISSING_CHAR)");
+  });
+});
+
+describe("transfer costs and the optimizer", () => {
+  it("reads human units, null checksums and the optimizer's settings", () => {
+    const s = decodeOk(
+      variant((d) => {
+        d.policies.transfers = {
+          setupTime: "140 ms",
+          checksumRate: { source: "500 MB/s", destination: null },
+          optimizer: { enabled: false, minActive: 5, maxActive: 5, mode: "conservative", steadyInterval: "1 min" },
+        };
+      }),
+    );
+    expect(s.policies.transfers).toMatchObject({
+      maxActivePerPair: 50,
+      setupSeconds: 0.14,
+      checksumSourceBytesPerSecond: 500e6,
+      checksumDestinationBytesPerSecond: null,
+      optimizer: { enabled: false, minActive: 5, maxActive: 5, mode: "conservative", increaseStep: 1, steadyIntervalSeconds: 60 },
+    });
+  });
+
+  it("defaults: FTS's optimizer on, 2.6 s setup, the source's stored checksum, 1 GB/s at the destination", () => {
+    const t = decodeOk(minimalRaw()).policies.transfers;
+    expect([t.setupSeconds, t.checksumSourceBytesPerSecond, t.checksumDestinationBytesPerSecond]).toEqual([2.6, null, 1e9]);
+    expect(t.optimizer).toEqual({
+      enabled: true,
+      minActive: 2,
+      maxActive: 130,
+      mode: "normal",
+      increaseStep: 1,
+      aggressiveIncreaseStep: 2,
+      decreaseStep: 1,
+      emaAlpha: 0.1,
+      lowSuccessRate: 97,
+      baseSuccessRate: 96,
+      maxStreams: 16,
+      steadyIntervalSeconds: 300,
+    });
+  });
+
+  it("the optimizer's defaults are those of the shared decision table", () => {
+    const table = JSON.parse(readFileSync(join(root, "harness", "transfer", "optimizer-cases.json"), "utf8"));
+    const o = decodeOk(minimalRaw()).policies.transfers.optimizer;
+    const camel = (k: string) => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const fromTable = Object.fromEntries(
+      Object.entries(table.defaults as Record<string, unknown>).map(([k, v]) => [k === "steady_interval_seconds" ? "steadyIntervalSeconds" : camel(k), v]),
+    );
+    expect({ ...o, enabled: undefined }).toEqual({ ...fromTable, enabled: undefined });
   });
 });
 

@@ -23,6 +23,26 @@ describe("transfer groups", () => {
     expect(net.groupMembers(g)).toBe(0);
   });
 
+  it("counts the bytes its members moved: finished, moving and aborted ones, without forcing a solve", () => {
+    const sim = new Simulation();
+    const net = new Network(sim);
+    const l = net.addLink({ bandwidthBitsPerSecond: 8e6, latencySeconds: 0.5 }); // 1e6 B/s
+    const g = net.openGroup({ route: [l], onComplete: () => {} });
+    net.addMember(g, 10e6, 1);
+    net.addMember(g, 20e6, 2);
+    const seen: number[] = [];
+    // The same timeline as above, without member 3: both at 0.5e6 B/s from 0.5 s; 1 done at 20.5.
+    for (const t of [0.5, 5.5, 20.5, 25.5]) sim.scheduleAt(t, () => seen.push(net.groupBytesMoved(g)));
+    sim.scheduleAt(25.5, () => net.abortGroup(g)); // 2 had moved 10e6 + 5e6 by then
+    sim.scheduleAt(30, () => {
+      seen.push(net.groupBytesMoved(g));
+      net.addMember(g, 1e6, 4); // moves from 30.5 to 31.5
+    });
+    sim.run();
+    seen.push(net.groupBytesMoved(g));
+    expect(seen).toEqual([0, 5e6, 20e6, 25e6, 25e6, 26e6].map((b) => expect.closeTo(b, 3)));
+  });
+
   it("gives exactly the completion times of separate flows", () => {
     // Same random cases as the SimGrid comparison; flows with equal (route, streams) share a group.
     let worst = 0;

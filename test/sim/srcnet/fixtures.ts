@@ -1,4 +1,4 @@
-import type { Scenario, Site } from "../../../scenarios/types.js";
+import type { Scenario, Site, TransferOptimizer } from "../../../scenarios/types.js";
 
 const GB = 1e9;
 const PB = 1e15;
@@ -15,6 +15,22 @@ export function site(name: string, over: Partial<Site> = {}): Site {
     ...over,
   };
 }
+
+/** The optimizer's defaults (harness/transfer/OPTIMIZER.md), as the scenario schema gives them. */
+export const FTS_OPTIMIZER: TransferOptimizer = {
+  enabled: true,
+  minActive: 2,
+  maxActive: 130,
+  mode: "normal",
+  increaseStep: 1,
+  aggressiveIncreaseStep: 2,
+  decreaseStep: 1,
+  emaAlpha: 0.1,
+  lowSuccessRate: 97,
+  baseSuccessRate: 96,
+  maxStreams: 16,
+  steadyIntervalSeconds: 300,
+};
 
 /**
  * One telescope T producing fixed-size products (sigma 0) at `productsPerHour`, ingested at A;
@@ -53,7 +69,16 @@ export function mini(over: Partial<Scenario> = {}, opts: { productBytes?: number
       diskToTapeAfterSeconds: null,
       lifetimeSeconds: null,
       recallOnAccess: true,
-      transfers: { maxActivePerPair: 1000, streamsPerTransfer: 1, windowBytes: 1e12 },
+      transfers: {
+        maxActivePerPair: 1000,
+        streamsPerTransfer: 1,
+        windowBytes: 1e12,
+        // No costs per file and a fixed active limit: times in the component tests stay hand-computable.
+        setupSeconds: 0,
+        checksumSourceBytesPerSecond: null,
+        checksumDestinationBytesPerSecond: null,
+        optimizer: { ...FTS_OPTIMIZER, enabled: false },
+      },
       recovery: { enabled: true, detectionSeconds: 3600 },
     },
     analysis: null,

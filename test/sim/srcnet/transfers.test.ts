@@ -29,7 +29,7 @@ function setup(transfers: Partial<Scenario["policies"]["transfers"]> = {}) {
   const net = new Network(sim, { sharing: sc.network.sharing });
   const topo = buildTopology(sc, net);
   const products = new ProductTable(sim, sc.sites.length, false);
-  const tr = new Transfers(net, topo, { ...sc.policies.transfers, ...transfers }, products);
+  const tr = new Transfers(sim, net, topo, { ...sc.policies.transfers, ...transfers }, products);
   const clients = [new Recorder(sim), new Recorder(sim), new Recorder(sim)] as const;
   tr.serve(INGEST, clients[INGEST]);
   tr.serve(REPLICA, clients[REPLICA]);
