@@ -6,24 +6,12 @@
  * numbers below are that document's. Pure and allocation-free: `decide` updates the link's
  * state in place and returns a number coding the reason and the adjustments.
  */
+import type { TransferOptimizer } from "../../../scenarios/types.js";
 
-export type OptimizerMode = "conservative" | "normal" | "aggressive";
+export type OptimizerMode = TransferOptimizer["mode"];
 
-/** The optimizer's configuration (`policies.transfers.optimizer`; names as in OPTIMIZER.md, camelCase). */
-export interface OptimizerParams {
-  minActive: number;
-  maxActive: number;
-  mode: OptimizerMode;
-  increaseStep: number;
-  aggressiveIncreaseStep: number;
-  decreaseStep: number;
-  emaAlpha: number;
-  /** Percent; below it throughput is not looked at. */
-  lowSuccessRate: number;
-  /** Percent; an improving success rate at least this high holds the limit. */
-  baseSuccessRate: number;
-  maxStreams: number;
-}
+/** The optimizer's configuration (`policies.transfers.optimizer`; names as in OPTIMIZER.md, camelCase): the scenario's, less when it runs. */
+export type OptimizerParams = Omit<TransferOptimizer, "enabled" | "steadyIntervalSeconds">;
 
 /** A link's memory: its last decision and what that run measured. `active` 0: no decision yet. */
 export class LinkState {
