@@ -10,8 +10,8 @@ import { TextColumn } from "../../records/text-column.js";
 
 /**
  * The streaming table writer: rows given a batch at a time come back equal from Arrow readers
- * (apache-arrow's tableFromIPC, and pyarrow when the Python at $PYARROW_PYTHON or
- * /usr/bin/python3 has it), nulls, dictionary values added mid-file and empty tables included;
+ * (apache-arrow's tableFromIPC, and pyarrow from the project's Python venv, or the Python at
+ * $PYARROW_PYTHON), nulls, dictionary values added mid-file and empty tables included;
  * the file appears under its name only when finished.
  */
 const tmp = mkdtempSync(join(tmpdir(), "records-table-"));
@@ -109,16 +109,9 @@ function dictionaryBatches(path: string): { id: number; delta: boolean; afterRow
   return out;
 }
 
-const PYTHONS = [process.env.PYARROW_PYTHON, "/usr/bin/python3"].filter((p): p is string => p !== undefined && p !== "");
-const pyarrow = PYTHONS.find((p) => {
-  try {
-    execFileSync(p, ["-c", "import pyarrow"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-});
-if (pyarrow === undefined) process.stderr.write("table-file: pyarrow checks skipped: no pyarrow for /usr/bin/python3 (or set PYARROW_PYTHON)\n");
+/** The project's Python venv (scripts/python-venv.sh) has pyarrow, the reference reader; PYARROW_PYTHON may name another. */
+const venvPython = () => join(execFileSync("bash", [join(import.meta.dirname, "..", "..", "scripts", "python-venv.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim(), "bin", "python");
+const pyarrow = process.env.PYARROW_PYTHON || venvPython();
 
 interface PyTable {
   fields: [string, string, boolean][];
@@ -126,7 +119,7 @@ interface PyTable {
   dictionaries: { deltas: number; replaced: number };
   columns: Record<string, unknown[]>;
 }
-const readPy = (path: string): PyTable => JSON.parse(execFileSync(pyarrow!, [join(import.meta.dirname, "read_arrow.py"), path], { encoding: "utf8" })) as PyTable;
+const readPy = (path: string): PyTable => JSON.parse(execFileSync(pyarrow, [join(import.meta.dirname, "read_arrow.py"), path], { encoding: "utf8" })) as PyTable;
 
 describe("a table streamed a batch at a time", () => {
   const input = rows(31);
@@ -166,7 +159,7 @@ describe("a table streamed a batch at a time", () => {
     expect([deltas(1, false), deltas(1, true)]).toEqual([4, 2]);
   });
 
-  it.skipIf(pyarrow === undefined)("reads back equal with pyarrow (which validates the file in full)", () => {
+  it("reads back equal with pyarrow (which validates the file in full)", () => {
     const py = readPy(path);
     expect(py.fields).toEqual([
       ["t", "double", false],
@@ -212,7 +205,7 @@ describe("an empty table", () => {
     expect(String(t.schema.fields[5]!.type)).toBe("Dictionary<Int32, Utf8>");
   });
 
-  it.skipIf(pyarrow === undefined)("reads in pyarrow with its schema", () => {
+  it("reads in pyarrow with its schema", () => {
     const py = readPy(path);
     expect(py.fields.map((f) => f[0])).toEqual([...COLUMNS]);
     expect(py.batches).toEqual([0]);
