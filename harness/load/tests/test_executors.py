@@ -62,3 +62,19 @@ def test_vus() -> None:
     assert [vus_at(ex, 6, t) for t in (0, 0.99, 1.0, 2.5, 3.99, 4.0, 5.0, 5.99)] == [0, 0, 1, 2, 3, 4, 2, 0]  # type: ignore[arg-type]
     assert max_vus(ex, 6) == 4  # type: ignore[arg-type]
     assert vus_at({"kind": "constant-vus", "vus": 3}, 10, 5) == 3  # type: ignore[arg-type]
+
+
+def test_connections_enough_for_a_ramping_vu_peak() -> None:
+    # A ramping-vus scenario has neither maxConcurrent nor vus: its pool must still hold its
+    # peak of 40 VUs, or VUs past 10 would wait for a connection and count it as latency.
+    from locust.event import Events
+
+    from plans import reads_plan, scenario
+    from srcnet_load.plan import payloads
+    from srcnet_load.recorder import Recorder
+    from srcnet_load.services import Services
+
+    ramp = scenario({"kind": "ramping-vus", "startVUs": 0, "stages": [{"target": 40, "durationSeconds": 10}, {"target": 5, "durationSeconds": 5}]}, 15)
+    plan, _ = reads_plan("http://127.0.0.1:9", [ramp])
+    s = Services(plan, {}, payloads(plan), Recorder(lambda rows: None), Events().request)
+    assert s.ctx.fast.session.client.clientpool.client_args["concurrency"] == 40

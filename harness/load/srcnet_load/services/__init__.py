@@ -10,9 +10,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import executors
 from ..engine import Iteration
 from ..http import GuardedFastSession, GuardedSession
-from ..plan import Plan, Secrets
+from ..plan import Plan, Scenario, Secrets
 from ..recorder import Recorder
 from ..urls import allow_set
 from .session import LibrarySession
@@ -39,11 +40,18 @@ class Context:
         return time.time()
 
 
+def _most_at_once(s: Scenario) -> int:
+    ex = s["executor"]
+    return int(ex.get("maxConcurrent", 1)) if executors.is_open(ex) else executors.max_vus(ex, s["durationSeconds"])
+
+
 class Services:
     def __init__(self, plan: Plan, secrets: Secrets, payloads: list[bytes], recorder: Recorder, request_event: Any) -> None:
         self.plan = plan
         allow = allow_set(plan["allowHosts"])
-        concurrency = max((int(s["executor"].get("maxConcurrent", s["executor"].get("vus", 1))) for s in plan["scenarios"]), default=10)
+        # Connections enough for the most iterations any scenario runs at once (a ramping-vus
+        # scenario's peak of its stages), so no iteration waits for a pooled connection.
+        concurrency = max((_most_at_once(s) for s in plan["scenarios"]), default=10)
         self.ctx = Context(
             plan=plan,
             secrets=secrets,
