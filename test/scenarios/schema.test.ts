@@ -19,6 +19,22 @@ const minimalPath = join(here, "good", "minimal.yaml");
 const minimalText = readFileSync(minimalPath, "utf8");
 const minimalRaw = () => parse(minimalText) as Record<string, unknown>;
 
+/** FTS's optimizer defaults as harness/transfer/OPTIMIZER.md gives them (FTS's own link configuration). */
+const FTS_OPTIMIZER_DEFAULTS = {
+  enabled: true,
+  minActive: 2,
+  maxActive: 130,
+  mode: "normal",
+  increaseStep: 1,
+  aggressiveIncreaseStep: 2,
+  decreaseStep: 1,
+  emaAlpha: 0.1,
+  lowSuccessRate: 97,
+  baseSuccessRate: 96,
+  maxStreams: 16,
+  steadyIntervalSeconds: 300,
+};
+
 /** Decodes a document, expecting problems; returns them as `path: expected X, found Y` lines. */
 function problems(doc: unknown): string[] {
   const r = decodeScenario(doc, "t.yaml");
@@ -99,20 +115,7 @@ describe("decoding a complete file", () => {
         setupSeconds: 2.6, // default
         checksumSourceBytesPerSecond: null, // default
         checksumDestinationBytesPerSecond: 1e9, // default: 1 GB/s
-        optimizer: {
-          enabled: true,
-          minActive: 2,
-          maxActive: 130,
-          mode: "normal",
-          increaseStep: 1,
-          aggressiveIncreaseStep: 2,
-          decreaseStep: 1,
-          emaAlpha: 0.1,
-          lowSuccessRate: 97,
-          baseSuccessRate: 96,
-          maxStreams: 16,
-          steadyIntervalSeconds: 300,
-        },
+        optimizer: FTS_OPTIMIZER_DEFAULTS,
       },
       recovery: { enabled: true, detectionSeconds: 3600 },
     });
@@ -435,20 +438,7 @@ describe("transfer costs and the optimizer", () => {
   it("defaults: FTS's optimizer on, 2.6 s setup, the source's stored checksum, 1 GB/s at the destination", () => {
     const t = decodeOk(minimalRaw()).policies.transfers;
     expect([t.setupSeconds, t.checksumSourceBytesPerSecond, t.checksumDestinationBytesPerSecond]).toEqual([2.6, null, 1e9]);
-    expect(t.optimizer).toEqual({
-      enabled: true,
-      minActive: 2,
-      maxActive: 130,
-      mode: "normal",
-      increaseStep: 1,
-      aggressiveIncreaseStep: 2,
-      decreaseStep: 1,
-      emaAlpha: 0.1,
-      lowSuccessRate: 97,
-      baseSuccessRate: 96,
-      maxStreams: 16,
-      steadyIntervalSeconds: 300,
-    });
+    expect(t.optimizer).toEqual(FTS_OPTIMIZER_DEFAULTS);
   });
 
   it("the optimizer's defaults are those of the shared decision table", () => {

@@ -1,4 +1,9 @@
 import type { Scenario, Site, TransferOptimizer } from "../../../scenarios/types.js";
+import { Simulation } from "../../../sim/kernel/index.js";
+import { Network } from "../../../sim/network/index.js";
+import { ProductTable } from "../../../sim/srcnet/components/products.js";
+import { Transfers } from "../../../sim/srcnet/components/transfers.js";
+import { buildTopology } from "../../../sim/srcnet/topology.js";
 
 const GB = 1e9;
 const PB = 1e15;
@@ -97,4 +102,14 @@ export function quiet(over: Partial<Scenario> = {}): Scenario {
   const sc = mini(over);
   sc.telescopes[0]!.schedule = [];
   return sc;
+}
+
+/** The transfers component alone on a scenario's topology (no other component), with its products table. */
+export function transfersRig(sc: Scenario, transfers: Partial<Scenario["policies"]["transfers"]> = {}) {
+  const sim = new Simulation({ seed: 1 });
+  const net = new Network(sim, { sharing: sc.network.sharing });
+  const topo = buildTopology(sc, net);
+  const products = new ProductTable(sim, sc.sites.length, false);
+  const tr = new Transfers(sim, net, topo, { ...sc.policies.transfers, ...transfers }, products);
+  return { sc, sim, net, topo, products, tr };
 }

@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Simulation } from "../../../sim/kernel/index.js";
-import { Network } from "../../../sim/network/index.js";
-import { ProductTable } from "../../../sim/srcnet/components/products.js";
-import { REPLICA, Transfers, type TransferClient } from "../../../sim/srcnet/components/transfers.js";
-import { buildTopology } from "../../../sim/srcnet/topology.js";
+import { REPLICA, type TransferClient } from "../../../sim/srcnet/components/transfers.js";
 import type { Scenario } from "../../../scenarios/types.js";
-import { quiet } from "./fixtures.js";
+import { quiet, transfersRig } from "./fixtures.js";
 
 // Endpoints: sites A, B, C, then telescope T. Link A-B: 8 Gbit/s (B = 1e9 bytes/s), one-way latency L = 0.02 s.
 const [A, B] = [0, 1];
@@ -17,12 +13,7 @@ const RS = 5e9; // source checksum, bytes/s
 const RD = 2e9; // destination checksum, bytes/s
 
 function rig(transfers: Partial<Scenario["policies"]["transfers"]>) {
-  const sc = quiet();
-  const sim = new Simulation({ seed: 1 });
-  const net = new Network(sim, { sharing: sc.network.sharing });
-  const topo = buildTopology(sc, net);
-  const products = new ProductTable(sim, sc.sites.length, false);
-  const tr = new Transfers(sim, net, topo, { ...sc.policies.transfers, ...transfers }, products);
+  const { sim, net, topo, products, tr } = transfersRig(quiet(), transfers);
   const done: { job: number; at: number }[] = [];
   const aborted: { job: number; at: number }[] = [];
   const client: TransferClient = {

@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Simulation } from "../../../sim/kernel/index.js";
-import { Network } from "../../../sim/network/index.js";
 import { order, reasonOf, adjustmentsOf } from "../../../sim/srcnet/components/optimizer.js";
-import { ProductTable } from "../../../sim/srcnet/components/products.js";
-import { REPLICA, Transfers, type TransferClient } from "../../../sim/srcnet/components/transfers.js";
-import { buildTopology } from "../../../sim/srcnet/topology.js";
-import { FTS_OPTIMIZER, quiet } from "./fixtures.js";
+import { REPLICA, type TransferClient } from "../../../sim/srcnet/components/transfers.js";
+import { FTS_OPTIMIZER, quiet, transfersRig } from "./fixtures.js";
 
 /*
  * The optimizer (harness/transfer/OPTIMIZER.md, defaults: min 2, max 130, normal mode: +2 a step,
@@ -28,11 +24,7 @@ function rig(optimizer = FTS_OPTIMIZER, maxActivePerPair = 50) {
       { from: "B", to: "C", bandwidthBitsPerSecond: 8e9, latencySeconds: 0.05 },
     ],
   });
-  const sim = new Simulation({ seed: 1 });
-  const net = new Network(sim, { sharing: sc.network.sharing });
-  const topo = buildTopology(sc, net);
-  const products = new ProductTable(sim, sc.sites.length, false);
-  const tr = new Transfers(sim, net, topo, { ...sc.policies.transfers, windowBytes: 1e6, maxActivePerPair, optimizer }, products);
+  const { sim, net, topo, products, tr } = transfersRig(sc, { windowBytes: 1e6, maxActivePerPair, optimizer });
   // As Rucio does with a failed transfer: submit it again at once.
   const client: TransferClient = {
     transferDone: () => {},

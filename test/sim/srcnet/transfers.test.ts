@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../../../sim/kernel/index.js";
-import { Network } from "../../../sim/network/index.js";
-import { ProductTable } from "../../../sim/srcnet/components/products.js";
-import { INGEST, PULL, REPLICA, Transfers, type TransferClient } from "../../../sim/srcnet/components/transfers.js";
-import { buildTopology } from "../../../sim/srcnet/topology.js";
+import { INGEST, PULL, REPLICA, type TransferClient } from "../../../sim/srcnet/components/transfers.js";
 import type { Scenario } from "../../../scenarios/types.js";
-import { quiet } from "./fixtures.js";
+import { quiet, transfersRig } from "./fixtures.js";
 
 const GB = 1e9;
 // Endpoints: sites A, B, C, then telescope T. Every link 8 Gbit/s (1 GB/s); latencies T-A 0.01, A-B 0.02, A-C 0.05, B-C 0.05 s.
@@ -24,12 +21,7 @@ class Recorder implements TransferClient {
 }
 
 function setup(transfers: Partial<Scenario["policies"]["transfers"]> = {}) {
-  const sc = quiet();
-  const sim = new Simulation({ seed: 1 });
-  const net = new Network(sim, { sharing: sc.network.sharing });
-  const topo = buildTopology(sc, net);
-  const products = new ProductTable(sim, sc.sites.length, false);
-  const tr = new Transfers(sim, net, topo, { ...sc.policies.transfers, ...transfers }, products);
+  const { sim, products, tr } = transfersRig(quiet(), transfers);
   const clients = [new Recorder(sim), new Recorder(sim), new Recorder(sim)] as const;
   tr.serve(INGEST, clients[INGEST]);
   tr.serve(REPLICA, clients[REPLICA]);
