@@ -8,6 +8,7 @@ import { registerDashboard } from "./dashboard.js";
 import { registerBench } from "./bench.js";
 import { registerStack } from "./stack.js";
 import { registerCampaign } from "./campaign.js";
+import { registerCalibrate } from "./calibrate.js";
 
 const program = new Command()
   .name("testbed")
@@ -23,6 +24,7 @@ registerDashboard(program);
 registerBench(program);
 registerStack(program);
 registerCampaign(program);
+registerCalibrate(program);
 
 const debug = process.argv.includes("--debug");
 try {

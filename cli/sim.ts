@@ -48,18 +48,20 @@ export function registerSim(program: Command): void {
     .description("simulate a scenario (preset name or YAML file) and write a run record")
     .argument("[scenario]", "preset name or scenario file", DEFAULT_SCENARIO)
     .option("--set <path=value>", "override a scenario value (repeatable)", collect, [])
+    .option("--overlay <file>", "YAML mapping of path: value overrides, applied before --set (e.g. testbed calibrate's fit)")
     .option("--seed <n>", "random seed (overrides the scenario's)")
     .option("--out <dir>", "run directory to create (default: results/sim-<scenario>-<time>)")
     .option("--no-progress", "do not show progress on stderr")
-    .action(async (scenario: string, opts: { set: string[]; seed?: string; out?: string; progress: boolean }) => {
+    .action(async (scenario: string, opts: { set: string[]; overlay?: string; seed?: string; out?: string; progress: boolean }) => {
       const seed = parseSeed(opts.seed, "--seed");
+      const set = [...(opts.overlay !== undefined ? await overlaySets(opts.overlay) : []), ...opts.set];
       const out = newDir(opts.out ?? join("results", `sim-${scenario.replace(/[^\w.-]+/g, "_")}-${stamp()}`), "--out");
       // Heavy modules load only when a command runs, so that --help and errors answer at once.
       const { runPoint } = await import("../sim/srcnet/point.js");
       // The bar is made at the first report, when the run's length is known.
       const ui: { bar: Progress | null } = { bar: null };
       try {
-        const r = runPoint({ scenario, set: opts.set, seed, out }, (t, total) => {
+        const r = runPoint({ scenario, set, seed, out }, (t, total) => {
           ui.bar ??= progress(total, "simulated days", 86_400, opts.progress);
           ui.bar.update(t);
         });
@@ -157,6 +159,18 @@ export function registerSim(program: Command): void {
       const { runSweepTask } = await import("../sim/srcnet/sweep-slurm.js");
       process.exitCode = runSweepTask(tasksFile, Number(task));
     });
+}
+
+/** An overlay file (a YAML mapping of `path: value`, as `testbed calibrate` writes) as `--set` entries. */
+async function overlaySets(file: string): Promise<string[]> {
+  const { readFileSync } = await import("node:fs");
+  const { parseYaml } = await import("../scenarios/load.js");
+  if (!existsSync(file)) throw new UsageError(`--overlay: ${file}: expected a YAML file of path: value overrides, found no such file`);
+  const doc = parseYaml(readFileSync(file, "utf8"), file);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new UsageError(`--overlay: ${file}: expected a mapping of path: value (such as "policies.transfers.setupTime: 2.5"), found ${Array.isArray(doc) ? "a list" : JSON.stringify(doc)}`);
+  }
+  return Object.entries(doc as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
 }
 
 type Engine = import("../sim/srcnet/sweep.js").SweepEngine;

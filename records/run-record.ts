@@ -17,7 +17,7 @@ export type RunStatus = "incomplete" | "complete" | "failed";
 
 export interface RunProvenance {
   schemaVersion: 1;
-  kind: "simulation" | "campaign" | "dataset";
+  kind: "simulation" | "campaign" | "dataset" | "calibration";
   tool: { name: string; version: string };
   git: { commit: string | null; dirty: boolean | null };
   /** The scenario run: for a campaign, the scenario of the stack it actually ran on (its hash is absent when that stack did not record one). */

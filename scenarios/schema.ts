@@ -19,6 +19,7 @@ import type {
   Analysis,
   Fault,
   Link,
+  Injection,
   Operation,
   Placement,
   ProductMix,
@@ -584,12 +585,51 @@ const Network = Schema.Struct({
     number({ exclusiveMin: 0 }, "Signal speed in m/s used to derive a link's latency from distance (default 2e8, light in fibre)."),
     () => 2e8,
   ),
+  bandwidthFactor: withDefault(
+    number(
+      { exclusiveMin: 0 },
+      "Multiplier of every link's bandwidth as the simulator uses it (default 1); `testbed calibrate` fits it to measured transfers and writes it in its overlay.",
+    ),
+    () => 1,
+  ),
+  latencyFactor: withDefault(
+    number(
+      { exclusiveMin: 0 },
+      "Multiplier of every link's latency, given or derived from distance, as the simulator uses it (default 1); `testbed calibrate` fits it to measured transfers.",
+    ),
+    () => 1,
+  ),
 }).annotations({ description: "Network model settings." });
+
+const InjectionFile = Schema.Struct({
+  from: name("The site the files are injected at: the source of their transfers."),
+  to: listOf(name("A site name."), "destination sites", "Destination sites, in turn: batch k of files goes to to[k mod n]."),
+  start: withDefault(timePoint("When injection starts (default 0)."), () => ({ offsetSeconds: 0 })),
+  duration: duration("How long files are injected, at a steady rate (files / duration)."),
+  files: number({ integer: true, min: 1 }, "Files injected over the duration."),
+  fileSize: dataSize("Size of every file.", "positive"),
+  batch: withDefault(
+    number(
+      { integer: true, min: 1 },
+      "Files submitted together to one destination, as a dataset under one replication rule; a batch every batch / rate seconds (default 1: file by file, destinations in turn).",
+    ),
+    () => 1,
+  ),
+}).annotations({
+  description:
+    "Files injected at a site at a steady rate and transferred to other sites (a data challenge): each file is one transfer from `from` to one destination, through the transfer channels.",
+});
 
 const Output = Schema.Struct({
   sampleInterval: withDefault(duration("Interval between samples of time series (default 1 h)."), () => 3600),
   productEvents: withDefault(
     Schema.Boolean.annotations({ description: "Write one row per product event: ingested, replicated, moved to tape, lost... (default false)." }),
+    () => false,
+  ),
+  transferEvents: withDefault(
+    Schema.Boolean.annotations({
+      description: "Write transfers.arrow, one row per file transfer the transfer channels ran (records/transfer-record.ts), and links.json, the links as planned (default false).",
+    }),
     () => false,
   ),
 }).annotations({ description: "What a run writes." });
@@ -610,6 +650,7 @@ export const TOP_LEVEL_KEYS = [
   "analysis",
   "operations",
   "faults",
+  "injections",
   "output",
 ] as const;
 
@@ -634,6 +675,7 @@ export const ScenarioFile = Schema.Struct({
   analysis: nullable(AnalysisFile),
   operations: group(Schema.Array(OperationFile).annotations({ description: "Scheduled data operations." }), () => []),
   faults: group(Schema.Array(FaultFile).annotations({ description: "Faults injected during the run." }), () => []),
+  injections: group(Schema.Array(InjectionFile).annotations({ description: "Files injected at a steady rate from a site to others (data challenges)." }), () => []),
   output: group(Output, defaultsOf(Output)),
 }).annotations({
   title: "SRCNet testbed scenario",
@@ -1034,6 +1076,26 @@ function build(
     windows.set(target, [...earlier, { j, from, to }]);
   });
 
+  // ---- injections ----
+  const injections: Injection[] = file.injections.map((x, j) => {
+    const path: Path = ["injections", j];
+    knownSite(x.from, [...path, "from"]);
+    x.to.forEach((d, k) => {
+      if (!knownSite(d, [...path, "to", k])) return;
+      if (d === x.from) problem([...path, "to", k], `a site other than from ("${x.from}")`);
+      else if (!linkIndex.has(pairKey(x.from, d))) problem([...path, "to", k], `a site linked to ${x.from} (links has no ${x.from} - ${d} entry)`);
+    });
+    return {
+      from: x.from,
+      to: [...x.to],
+      startSeconds: beforeEnd(x.start, [...path, "start"]),
+      durationSeconds: x.duration,
+      files: x.files,
+      fileBytes: x.fileSize,
+      batchFiles: x.batch,
+    };
+  });
+
   if (issues.length > 0) return Either.left(issues);
   return Either.right({
     name: file.name,
@@ -1041,7 +1103,12 @@ function build(
     seed: file.seed,
     startDate: file.start,
     durationSeconds: file.duration,
-    network: { sharing: file.network.sharing, signalSpeedMetresPerSecond: file.network.signalSpeed },
+    network: {
+      sharing: file.network.sharing,
+      signalSpeedMetresPerSecond: file.network.signalSpeed,
+      bandwidthFactor: file.network.bandwidthFactor,
+      latencyFactor: file.network.latencyFactor,
+    },
     sites,
     links,
     telescopes,
@@ -1049,7 +1116,8 @@ function build(
     analysis,
     operations,
     faults,
-    output: { sampleIntervalSeconds: file.output.sampleInterval, productEvents: file.output.productEvents },
+    injections,
+    output: { sampleIntervalSeconds: file.output.sampleInterval, productEvents: file.output.productEvents, transferEvents: file.output.transferEvents },
   });
 }
 
@@ -1096,7 +1164,12 @@ function unbuild(s: Scenario, ast: AST.AST): Either.Either<ScenarioFileType, Par
     seed: s.seed,
     start: s.startDate,
     duration: s.durationSeconds,
-    network: { sharing: s.network.sharing, signalSpeed: s.network.signalSpeedMetresPerSecond },
+    network: {
+      sharing: s.network.sharing,
+      signalSpeed: s.network.signalSpeedMetresPerSecond,
+      bandwidthFactor: s.network.bandwidthFactor,
+      latencyFactor: s.network.latencyFactor,
+    },
     sites: s.sites.map((x) => ({
       name: x.name,
       country: x.country,
@@ -1162,7 +1235,16 @@ function unbuild(s: Scenario, ast: AST.AST): Either.Either<ScenarioFileType, Par
           return { kind: f.kind, site: f.site, class: f.storageClass, at: at(f.atSeconds) };
       }
     }),
-    output: { sampleInterval: s.output.sampleIntervalSeconds, productEvents: s.output.productEvents },
+    injections: s.injections.map((x) => ({
+      from: x.from,
+      to: [...x.to],
+      start: at(x.startSeconds),
+      duration: x.durationSeconds,
+      files: x.files,
+      fileSize: x.fileBytes,
+      batch: x.batchFiles,
+    })),
+    output: { sampleInterval: s.output.sampleIntervalSeconds, productEvents: s.output.productEvents, transferEvents: s.output.transferEvents },
   });
 }
 

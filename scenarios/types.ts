@@ -20,6 +20,10 @@ export interface Scenario {
     sharing: SharingMode;
     /** Signal speed used to derive a link's latency from distance when none is given, m/s. */
     signalSpeedMetresPerSecond: number;
+    /** Multiplier of every scenario link's bandwidth in the simulator (a calibration's fit; 1: as given). */
+    bandwidthFactor: number;
+    /** Multiplier of every scenario link's latency in the simulator (a calibration's fit; 1: as given). */
+    latencyFactor: number;
   };
   sites: Site[];
   /** Network paths between two endpoints (sites or telescopes), one link per direction. */
@@ -29,11 +33,30 @@ export interface Scenario {
   analysis: Analysis | null;
   operations: Operation[];
   faults: Fault[];
+  /** Files injected at a steady rate from a site to others (data challenges). */
+  injections: Injection[];
   output: {
     sampleIntervalSeconds: number;
     /** Write one row per product event (ingested, replicated, moved to tape, lost...). */
     productEvents: boolean;
+    /** Write transfers.arrow (one row per file transfer) and links.json (the planned links). */
+    transferEvents: boolean;
   };
+}
+
+/**
+ * Files appearing at a site at a steady rate (`files` over `durationSeconds`), each transferred
+ * to one destination: batches of `batchFiles` files, a batch every batchFiles / rate seconds,
+ * go to the destinations in turn.
+ */
+export interface Injection {
+  from: string;
+  to: string[];
+  startSeconds: number;
+  durationSeconds: number;
+  files: number;
+  fileBytes: number;
+  batchFiles: number;
 }
 
 export interface Site {

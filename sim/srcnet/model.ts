@@ -3,13 +3,14 @@ import { Network } from "../network/index.js";
 import type { Scenario } from "../../scenarios/types.js";
 import { FaultLog, Faults } from "./components/faults.js";
 import { Ingest } from "./components/ingest.js";
+import { Injections } from "./components/injections.js";
 import { Jobs } from "./components/jobs.js";
 import { Lifecycle } from "./components/lifecycle.js";
 import { ProductTable } from "./components/products.js";
 import { Replication } from "./components/replication.js";
 import { SiteStatus } from "./components/sites.js";
 import { Storage } from "./components/storage.js";
-import { INGEST, PULL, REPLICA, Transfers } from "./components/transfers.js";
+import { INGEST, INJECT, PULL, REPLICA, Transfers } from "./components/transfers.js";
 import { buildTopology, type Topology } from "./topology.js";
 
 /**
@@ -42,6 +43,7 @@ export class SrcnetModel {
   readonly ingest: Ingest;
   readonly faults: Faults;
   readonly jobs: Jobs;
+  readonly injections: Injections;
 
   constructor(sc: Scenario) {
     this.sc = sc;
@@ -53,7 +55,7 @@ export class SrcnetModel {
     const products = (this.products = new ProductTable(sim, this.nSites, sc.output.productEvents));
     const sites = (this.sites = new SiteStatus(this.nSites));
     const storage = (this.storage = new Storage(sim, sc, products, sites));
-    const transfers = (this.transfers = new Transfers(sim, this.net, this.topo, sc.policies.transfers, products));
+    const transfers = (this.transfers = new Transfers(sim, this.net, this.topo, sc.policies.transfers, products, sc.output.transferEvents));
     const faultLog = new FaultLog(sim, products);
     // Ingest site choice and free-capacity placement share one stream.
     const placement = sim.random.stream("placement");
@@ -62,6 +64,7 @@ export class SrcnetModel {
     const ingest = (this.ingest = new Ingest(sim, sc, this.topo, products, sites, storage, transfers, replication, lifecycle, sim.random.stream("products"), placement));
     this.faults = new Faults(sim, sc, this.net, this.topo, products, sites, storage, transfers, replication, ingest, faultLog);
     this.jobs = new Jobs(sim, sc, this.topo, products, sites, storage, transfers, replication, sim.random.stream("jobs"));
+    this.injections = new Injections(sim, sc, this.topo, products, transfers);
 
     // Upward links: freed space retries what waits (backlogs first, then pending placements).
     storage.listener = replication;
@@ -70,11 +73,13 @@ export class SrcnetModel {
     transfers.serve(INGEST, ingest);
     transfers.serve(REPLICA, replication);
     transfers.serve(PULL, this.jobs);
+    transfers.serve(INJECT, this.injections);
 
     // Events of one instant run in the order they were scheduled: keep this order.
     ingest.start();
     this.faults.start();
     for (const op of sc.operations) sim.scheduleAt(op.atSeconds, () => replication.operate(op));
     this.jobs.start();
+    this.injections.start();
   }
 }

@@ -1,6 +1,9 @@
-import { RunRecord } from "../../records/run-record.js";
+import { join } from "node:path";
+import { RunRecord, writeAtomically } from "../../records/run-record.js";
+import { writeTransfers } from "../../records/transfer-table.js";
 import { loadScenario } from "../../scenarios/load.js";
 import { runSrcnet, type SrcnetSummary } from "./run.js";
+import { plannedLinks, transferRows, transferSettings } from "./transfer-rows.js";
 
 /**
  * One simulation job: everything needed to reproduce it, and nothing tied to this process, so
@@ -42,6 +45,12 @@ export function runPoint(point: SimPoint, onProgress?: (simulatedSeconds: number
   try {
     const run = runSrcnet(scenario, (t) => onProgress?.(t, scenario.durationSeconds));
     for (const [name, table] of Object.entries(run.tables)) record.writeTable(name, table);
+    if (run.transferLog !== null) {
+      // What a calibration reads beside the transfers: the links as planned (the scenario's numbers).
+      writeAtomically(join(point.out, "links.json"), JSON.stringify({ links: plannedLinks(scenario), transfers: transferSettings(scenario) }, null, 2) + "\n");
+      const endpoints = [...scenario.sites.map((x) => x.name), ...scenario.telescopes.map((x) => x.name)];
+      writeTransfers(record, transferRows(run.transferLog, endpoints), endpoints);
+    }
     record.writeSummary(run.summary);
     record.finish("complete");
     return { out: point.out, seed: scenario.seed, summary: run.summary, events: run.events, wallSeconds: run.wallSeconds };

@@ -3,6 +3,7 @@ import { quantileSorted } from "simple-statistics";
 import type { Scenario } from "../../scenarios/types.js";
 import { F64Column, I32Column } from "./columns.js";
 import type { FaultRecord } from "./components/faults.js";
+import type { TransferLog } from "./components/transfer-log.js";
 import { PRODUCT_EVENTS } from "./components/products.js";
 import { SrcnetModel } from "./model.js";
 
@@ -52,6 +53,8 @@ export interface SrcnetSummary {
   jobs: { submitted: number; completed: number; failed: number; waitSeconds: Distribution | null };
   transfers: { completed: number; aborted: number };
   tape: { migrations: number; recalls: number };
+  /** Only when the scenario injects files (a data challenge): what each injection did. */
+  injections?: InjectionSummary[];
   cost: {
     /** Provisioned capacity x cost per TB-year x run length in years. */
     provisioned: number;
@@ -60,9 +63,32 @@ export interface SrcnetSummary {
   };
 }
 
+export interface InjectionSummary {
+  from: string;
+  files: number;
+  submitted: number;
+  done: number;
+  doneBytes: number;
+  aborted: number;
+  /** Per destination link `SRC->DST`: bytes moved, and its rate over each sample interval (sustained rate). */
+  links: Record<
+    string,
+    {
+      bytesMoved: number;
+      meanBitsPerSecond: number;
+      maxBitsPerSecond: number;
+      /** Highest limit on active transfers the link had, and most transfers it held at once, at the samples. */
+      maxActiveLimit: number;
+      maxActive: number;
+    }
+  >;
+}
+
 export interface SrcnetRun {
   summary: SrcnetSummary;
   tables: Record<string, Table>;
+  /** One row per file transfer, when the scenario asks for it (output.transferEvents). */
+  transferLog: TransferLog | null;
   events: number;
   wallSeconds: number;
 }
@@ -109,6 +135,10 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
   const carried = new Float64Array(net.links);
   let usedCost = 0;
   const yearSeconds = 365 * 86_400;
+  // Injected files' links: bytes moved by each injection's channels, sampled for their sustained rates.
+  const injLinks = sc.injections.flatMap((x, j) =>
+    x.to.map((d) => ({ j, src: m.topo.index.get(x.from)!, dst: m.topo.index.get(d)!, name: `${x.from}->${d}`, mark: 0, max: 0, maxLimit: 0, maxActive: 0 })),
+  );
 
   const sample = (): void => {
     const t = sim.now;
@@ -144,11 +174,20 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     state.pending.push(replication.pendingCount());
     state.transfers.push(m.transfers.inFlight());
     state.sitesDown.push(m.sites.downCount);
+    for (const l of injLinks) {
+      const moved = m.transfers.bytesMovedOn(l.src, l.dst);
+      l.max = Math.max(l.max, ((moved - l.mark) * 8) / dt);
+      l.mark = moved;
+      const limit = m.transfers.activeLimit(l.src, l.dst);
+      if (limit > l.maxLimit) l.maxLimit = limit;
+      l.maxActive = Math.max(l.maxActive, m.transfers.activeOn(l.src, l.dst));
+    }
     onProgress?.(t);
     if (t + dt <= sc.durationSeconds) sim.schedule(dt, sample);
   };
   sim.schedule(dt, sample);
   sim.run(sc.durationSeconds);
+  m.transfers.logUnfinished();
 
   const n = products.count;
   let stored = 0;
@@ -219,6 +258,18 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
     tape: { migrations: m.storage.tapeMigrations, recalls: m.storage.recalls },
     cost: { provisioned, used: usedCost },
   };
+  if (sc.injections.length > 0) {
+    summary.injections = sc.injections.map((x, j) => {
+      const c = m.injections.counts[j]!;
+      const links: InjectionSummary["links"] = {};
+      for (const l of injLinks) {
+        if (l.j !== j) continue;
+        const bytes = m.transfers.bytesMovedOn(l.src, l.dst);
+        links[l.name] = { bytesMoved: bytes, meanBitsPerSecond: (bytes * 8) / sim.now, maxBitsPerSecond: l.max, maxActiveLimit: l.maxLimit, maxActive: l.maxActive };
+      }
+      return { from: x.from, files: x.files, submitted: c.submitted, done: c.done, doneBytes: c.doneBytes, aborted: c.aborted, links };
+    });
+  }
 
   const tables: Record<string, Table> = {
     storage: new Table({
@@ -259,5 +310,5 @@ export function runSrcnet(sc: Scenario, onProgress?: (simulatedSeconds: number) 
       site: names(Array.from(products.events.site.values(), (s) => (s >= 0 ? sc.sites[s]!.name : ""))),
     });
   }
-  return { summary, tables, events: sim.eventsProcessed, wallSeconds: (performance.now() - wall0) / 1000 };
+  return { summary, tables, transferLog: m.transfers.log, events: sim.eventsProcessed, wallSeconds: (performance.now() - wall0) / 1000 };
 }

@@ -29,6 +29,9 @@ export function buildTopology(sc: Scenario, net: Network): Topology {
   // A scenario may list a path once (both directions implied) or once per direction, as the
   // YAML decoder does: either way each direction becomes exactly one network link.
   const pairOf = new Map<string, [number, number]>();
+  // A calibration's fit scales every scenario link (network.bandwidthFactor, latencyFactor; 1 by default).
+  const bwFactor = sc.network.bandwidthFactor;
+  const latFactor = sc.network.latencyFactor;
   const linkPairs: [number, number][] = sc.links.map((l) => {
     const reverse = pairOf.get(`${l.to}\0${l.from}`);
     if (reverse !== undefined) return [reverse[1], reverse[0]];
@@ -36,10 +39,12 @@ export function buildTopology(sc: Scenario, net: Network): Topology {
     if (same !== undefined) return same;
     const a = index.get(l.from)!;
     const b = index.get(l.to)!;
-    const fwd = net.addLink({ name: `${l.from}->${l.to}`, bandwidthBitsPerSecond: l.bandwidthBitsPerSecond, latencySeconds: l.latencySeconds });
-    const back = net.addLink({ name: `${l.to}->${l.from}`, bandwidthBitsPerSecond: l.bandwidthBitsPerSecond, latencySeconds: l.latencySeconds });
-    adjacency[a]!.push({ to: b, link: fwd, latency: l.latencySeconds });
-    adjacency[b]!.push({ to: a, link: back, latency: l.latencySeconds });
+    const bandwidthBitsPerSecond = l.bandwidthBitsPerSecond * bwFactor;
+    const latencySeconds = l.latencySeconds * latFactor;
+    const fwd = net.addLink({ name: `${l.from}->${l.to}`, bandwidthBitsPerSecond, latencySeconds });
+    const back = net.addLink({ name: `${l.to}->${l.from}`, bandwidthBitsPerSecond, latencySeconds });
+    adjacency[a]!.push({ to: b, link: fwd, latency: latencySeconds });
+    adjacency[b]!.push({ to: a, link: back, latency: latencySeconds });
     const pair: [number, number] = [fwd, back];
     pairOf.set(`${l.from}\0${l.to}`, pair);
     return pair;

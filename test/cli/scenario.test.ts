@@ -153,7 +153,7 @@ describe.concurrent("testbed scenario list and schema", () => {
     const r = await testbed("scenario", "list");
     expect(r.status).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["site-failure", "srcnet-0.1", "sv-2026", "sv-2027", "tape-recall"]);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["dc-srcnet-0.1", "site-failure", "srcnet-0.1", "sv-2026", "sv-2027", "tape-recall"]);
     expect(lines.find((l) => l.startsWith("sv-2027"))).toMatch(/14 PB\/week/);
   });
 

@@ -24,7 +24,7 @@ const scenarioError = (f: () => unknown): ScenarioError => thrown(ScenarioError,
 describe("presets", () => {
   it("lists the presets with their descriptions", () => {
     const presets = listPresets();
-    expect(presets.map((p) => p.name)).toEqual(["site-failure", "srcnet-0.1", "sv-2026", "sv-2027", "tape-recall"]);
+    expect(presets.map((p) => p.name)).toEqual(["dc-srcnet-0.1", "site-failure", "srcnet-0.1", "sv-2026", "sv-2027", "tape-recall"]);
     for (const p of presets) expect(p.description.length).toBeGreaterThan(20);
     expect(presetNames()).toEqual(presets.map((p) => p.name));
   });
@@ -34,7 +34,7 @@ describe("presets", () => {
     expect(loadScenario(minimal).name).toBe("minimal");
     const e = scenarioError(() => loadScenario("sv-2099"));
     expect(e.message).toBe(
-      'sv-2099: expected a preset name (site-failure, srcnet-0.1, sv-2026, sv-2027, tape-recall) or the path of a YAML file, found "sv-2099", which is neither',
+      'sv-2099: expected a preset name (dc-srcnet-0.1, site-failure, srcnet-0.1, sv-2026, sv-2027, tape-recall) or the path of a YAML file, found "sv-2099", which is neither',
     );
   });
 
@@ -61,7 +61,7 @@ describe("extends", () => {
     expect(s.durationSeconds).toBe(20 * 7 * 86400);
     expect(base.faults).toEqual([]);
     expect(s.faults).toEqual([{ kind: "site-down", site: "CHSRC", atSeconds: 10 * 7 * 86400, durationSeconds: 3 * 86400 }]);
-    expect(s.output).toEqual({ sampleIntervalSeconds: base.output.sampleIntervalSeconds, productEvents: true });
+    expect(s.output).toEqual({ sampleIntervalSeconds: base.output.sampleIntervalSeconds, productEvents: true, transferEvents: false });
   });
 
   it("merges nested mappings (tape-recall changes two policies and adds analysis bursts)", () => {
@@ -152,9 +152,9 @@ describe("--set", () => {
     ["policies..replicas=3", '--set: expected path=value such as "policies.replicas=3" or "sites[0].disk.capacity=2 PB", found "policies..replicas=3"'],
     [
       "polices.replicas=3",
-      '--set: polices.replicas: expected a path starting with a top-level key (name, description, seed, start, duration, network, sites, links, telescopes, policies, analysis, operations, faults, output), found "polices"',
+      '--set: polices.replicas: expected a path starting with a top-level key (name, description, seed, start, duration, network, sites, links, telescopes, policies, analysis, operations, faults, injections, output), found "polices"',
     ],
-    ["extends=sv-2027", '--set: extends: expected a path starting with a top-level key (name, description, seed, start, duration, network, sites, links, telescopes, policies, analysis, operations, faults, output), found "extends"'],
+    ["extends=sv-2027", '--set: extends: expected a path starting with a top-level key (name, description, seed, start, duration, network, sites, links, telescopes, policies, analysis, operations, faults, injections, output), found "extends"'],
     ["sites.9.name=X", "--set: sites[9].name: expected an index from 0 to 3 into the list at sites (3 appends), found 9"],
     ["sites.name=X", '--set: sites.name: expected an index into the list at sites, found "name"'],
     ["name.first=X", '--set: name.first: expected a mapping or a list at name, found "minimal"'],

@@ -43,7 +43,7 @@ const productsPerWeek = (mix: ProductMix[], bytesPerWeek: number) =>
 
 describe("every preset", () => {
   it("there are the five presets of the brief", () => {
-    expect(presets).toEqual(["site-failure", "srcnet-0.1", "sv-2026", "sv-2027", "tape-recall"]);
+    expect(presets).toEqual(["dc-srcnet-0.1", "site-failure", "srcnet-0.1", "sv-2026", "sv-2027", "tape-recall"]);
   });
 
   it.each(presets)("%s loads, decodes and is self-consistent", (name) => {

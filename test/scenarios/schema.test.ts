@@ -63,7 +63,7 @@ describe("decoding a complete file", () => {
     expect(s.seed).toBe(7);
     expect(s.startDate).toBe("2027-01-01");
     expect(s.durationSeconds).toBe(4 * 7 * 86400);
-    expect(s.network).toEqual({ sharing: "max-min", signalSpeedMetresPerSecond: 2e8 });
+    expect(s.network).toEqual({ sharing: "max-min", signalSpeedMetresPerSecond: 2e8, bandwidthFactor: 1, latencyFactor: 1 });
     const lon = s.sites[0]!;
     expect(lon.disk).toEqual({ capacityBytes: 2e15, readBitsPerSecond: 100e9, writeBitsPerSecond: 100e9, costPerTerabyteYear: 30 });
     expect(lon.tape).toEqual({
@@ -141,7 +141,7 @@ describe("decoding a complete file", () => {
       { kind: "link-degrade", from: "LON", to: "GVA", atSeconds: 10 * 86400, durationSeconds: 86400, factor: 0.5 },
       { kind: "storage-lost", site: "PER", storageClass: "disk", atSeconds: 21 * 86400 },
     ]);
-    expect(s.output).toEqual({ sampleIntervalSeconds: 3600, productEvents: false });
+    expect(s.output).toEqual({ sampleIntervalSeconds: 3600, productEvents: false, transferEvents: false });
   });
 
   it("applies the documented defaults to a bare file", () => {
@@ -353,7 +353,7 @@ describe("per-field checks name the path", () => {
     ["zero bandwidth", (d) => (d.links[0].bandwidth = 0), 'links[0].bandwidth: expected a bit rate > 0 such as "100 Gbit/s", found 0'],
     ["mapping for a quantity", (d) => (d.links[0].bandwidth = { a: 1 }), 'links[0].bandwidth: expected a bit rate such as "100 Gbit/s", found a mapping {"a":1}'],
     ["unknown key", (d) => (d.sites[0].disk.capcity = "1 PB"), 'sites[0].disk.capcity: expected one of the keys capacity, read, write, costPerTBYear, found unknown key "capcity"'],
-    ["unknown top-level key", (d) => (d.polices = {}), `polices: expected one of the keys name, description, extends, seed, start, duration, network, sites, links, telescopes, policies, analysis, operations, faults, output, found unknown key "polices"`],
+    ["unknown top-level key", (d) => (d.polices = {}), `polices: expected one of the keys name, description, extends, seed, start, duration, network, sites, links, telescopes, policies, analysis, operations, faults, injections, output, found unknown key "polices"`],
     ["missing field", (d) => delete d.sites[0].location, "sites[0].location: expected a mapping (required), found nothing"],
     ["bad enum", (d) => (d.network.sharing = "fair"), 'network.sharing: expected one of "max-min", "latency-weighted", found "fair"'],
     ["bad fault kind", (d) => (d.faults[0].kind = "meteor"), 'faults[0].kind: expected one of "site-down", "site-random", "link-cut", "link-degrade", "storage-lost", found "meteor"'],

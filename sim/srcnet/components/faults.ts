@@ -109,7 +109,7 @@ export class Faults {
         case "link-degrade": {
           const i = this.sc.links.findIndex((l) => (l.from === f.from && l.to === f.to) || (l.from === f.to && l.to === f.from));
           const pair = this.topo.linkPairs[i]!;
-          const bw = this.sc.links[i]!.bandwidthBitsPerSecond;
+          const bw = this.sc.links[i]!.bandwidthBitsPerSecond * this.sc.network.bandwidthFactor;
           const factor = f.kind === "link-cut" ? 0 : f.factor;
           this.sim.scheduleAt(f.atSeconds, () => {
             for (const l of pair) this.net.setLinkBandwidth(l, bw * factor);

@@ -1,10 +1,11 @@
 import { DelayLine, type Simulation } from "../../kernel/index.js";
 import type { FlowId, Network } from "../../network/index.js";
 import type { Scenario } from "../../../scenarios/types.js";
-import { I32Column, IntQueue } from "../columns.js";
+import { F64Column, I32Column, IntQueue } from "../columns.js";
 import type { Topology } from "../topology.js";
 import { decide, LinkState, successRate, type OptimizerParams } from "./optimizer.js";
 import type { ProductTable } from "./products.js";
+import { ACTIVE, CANCELED, FAILED, FINISHED, SUBMITTED, TransferLog } from "./transfer-log.js";
 
 /**
  * The transfer service, as FTS: a transfer moves one product from a source endpoint to a
@@ -24,6 +25,8 @@ import type { ProductTable } from "./products.js";
 export const INGEST = 0;
 export const REPLICA = 1;
 export const PULL = 2;
+/** Files of a data challenge (injections.ts). */
+export const INJECT = 3;
 
 /**
  * A submitter's side of its transfers. The destination space it reserved before submitting is
@@ -56,6 +59,16 @@ export class Transfers {
   private readonly trPos = new I32Column();
   /** 1 once the copy has begun: the next cost is the destination checksum. */
   private readonly trCopied = new I32Column();
+  /** 1 while the slot holds a transfer. */
+  private readonly trLive = new I32Column();
+  // For the transfer log only (filled when it is on): number, submission and start times, the link's limit at start.
+  private readonly trSerial = new I32Column();
+  private readonly trSubmit = new F64Column();
+  private readonly trStart = new F64Column();
+  private readonly trActives = new I32Column();
+  private serial = 0;
+  /** One row per transfer, when the run writes transfers.arrow (output.transferEvents); null otherwise. */
+  readonly log: TransferLog | null;
   private readonly trFree: number[] = [];
   private readonly channels = new Map<number, Channel>();
   private readonly channelList: Channel[] = [];
@@ -130,7 +143,9 @@ export class Transfers {
     private readonly topo: Topology,
     private readonly policy: Scenario["policies"]["transfers"],
     private readonly products: ProductTable,
+    logTransfers = false,
   ) {
+    this.log = logTransfers ? new TransferLog() : null;
     this.setupSeconds = policy.setupSeconds;
     this.sourceChecksumRate = policy.checksumSourceBytesPerSecond ?? Infinity;
     this.destinationChecksumRate = policy.checksumDestinationBytesPerSecond ?? Infinity;
@@ -165,6 +180,18 @@ export class Transfers {
       this.trGen.push(0);
       this.trPos.push(-1);
       this.trCopied.push(0);
+      this.trLive.push(0);
+      this.trSerial.push(0);
+      this.trSubmit.push(NaN);
+      this.trStart.push(NaN);
+      this.trActives.push(0);
+    }
+    this.trLive.data[t] = 1;
+    if (this.log !== null) {
+      this.trSerial.data[t] = this.serial++;
+      this.trSubmit.data[t] = this.sim.now;
+      this.trStart.data[t] = NaN;
+      this.trActives.data[t] = 0;
     }
     c.queue.push(t);
     if (this.optimizer !== null && !c.listed) this.watch(c);
@@ -210,13 +237,17 @@ export class Transfers {
       const stopped = this.net.abortGroup(c.group);
       for (let i = 0; i < c.staged.length; i++) stopped.push(c.staged[i]!);
       c.failed += stopped.length;
+      const started = stopped.length;
       c.staged.length = 0;
       c.active = 0;
       c.activeBytes = 0;
-      for (const t of stopped.concat(c.queue.drain())) {
+      const all = stopped.concat(c.queue.drain());
+      for (let i = 0; i < all.length; i++) {
+        const t = all[i]!;
         const p = this.trProduct.data[t]!;
         const kind = this.trKind.data[t]!;
         const job = this.trJob.data[t]!;
+        if (this.log !== null) this.logRow(t, this.sim.now, i < started ? FAILED : CANCELED);
         this.free(t);
         this.aborted++;
         this.clients[kind]!.transferAborted(p, src, dst, job);
@@ -232,7 +263,38 @@ export class Transfers {
     return this.trGen.data[t]! * SLOT + t;
   }
 
+  /** Logs every transfer still queued or holding a slot (at the end of a run). */
+  logUnfinished(): void {
+    if (this.log === null) return;
+    for (let t = 0; t < this.trLive.length; t++) {
+      if (this.trLive.data[t] === 1) this.logRow(t, NaN, Number.isNaN(this.trStart.data[t]!) ? SUBMITTED : ACTIVE);
+    }
+  }
+
+  /** Bytes moved so far by the transfers from src to dst (0 before the link's first transfer). */
+  bytesMovedOn(src: number, dst: number): number {
+    const c = this.channels.get(src * 64 + dst);
+    return c === undefined ? 0 : this.net.groupBytesMoved(c.group);
+  }
+
+  private logRow(t: number, end: number, state: number): void {
+    this.log!.push(
+      this.trSerial.data[t]!,
+      this.trKind.data[t]!,
+      this.trProduct.data[t]!,
+      this.trSrc.data[t]!,
+      this.trDst.data[t]!,
+      this.bytesOf(t),
+      this.trSubmit.data[t]!,
+      this.trStart.data[t]!,
+      end,
+      state,
+      this.trActives.data[t]!,
+    );
+  }
+
   private free(t: number): void {
+    this.trLive.data[t] = 0;
     this.trGen.data[t] = (this.trGen.data[t]! + 1) % GEN_LIMIT;
     this.trFree.push(t);
   }
@@ -245,6 +307,10 @@ export class Transfers {
       c.active++;
       c.activeBytes += bytes;
       this.trCopied.data[t] = 0;
+      if (this.log !== null) {
+        this.trStart.data[t] = this.sim.now;
+        this.trActives.data[t] = c.limit;
+      }
       // Setup, then the source checksum.
       if (this.setupLine !== null) {
         this.stage(c, t);
@@ -285,6 +351,7 @@ export class Transfers {
     const dst = this.trDst.data[t]!;
     const kind = this.trKind.data[t]!;
     const job = this.trJob.data[t]!;
+    if (this.log !== null) this.logRow(t, this.sim.now, FINISHED);
     this.free(t);
     this.completed++;
     this.clients[kind]!.transferDone(p, src, dst, job);

@@ -50,7 +50,7 @@ export function mini(over: Partial<Scenario> = {}, opts: { productBytes?: number
     seed: 7,
     startDate: "2027-01-01",
     durationSeconds: 86_400,
-    network: { sharing: "latency-weighted", signalSpeedMetresPerSecond: 2e8 },
+    network: { sharing: "latency-weighted", signalSpeedMetresPerSecond: 2e8, bandwidthFactor: 1, latencyFactor: 1 },
     sites: [site("A"), site("B"), site("C")],
     links: [
       { from: "T", to: "A", bandwidthBitsPerSecond: 8e9, latencySeconds: 0.01 },
@@ -89,7 +89,8 @@ export function mini(over: Partial<Scenario> = {}, opts: { productBytes?: number
     analysis: null,
     operations: [],
     faults: [],
-    output: { sampleIntervalSeconds: 600, productEvents: false },
+    injections: [],
+    output: { sampleIntervalSeconds: 600, productEvents: false, transferEvents: false },
     ...over,
   };
 }
