@@ -29,9 +29,9 @@ fi
 apt_packages=()
 case "$mode" in
   main) ;;
-  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap python3-venv slurmctld slurmd slurm-client munge) ;;
-  --stack) apt_packages=(docker.io debootstrap python3-venv) ;;
-  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv wrk docker.io debootstrap slurmctld slurmd slurm-client munge) ;;
+  --test) apt_packages=(python3-simgrid python3-astropy stilts chromium docker.io debootstrap python3-venv slurmctld slurmd slurm-client munge xrootd-server xrootd-server-plugins xrootd-client python3-gfal2 gfal2-plugin-http gfal2-plugin-xrootd gfal2-plugin-file python3-flask python3-waitress openssl) ;;
+  --stack) apt_packages=(docker.io debootstrap python3-venv xrootd-server xrootd-server-plugins xrootd-client python3-gfal2 gfal2-plugin-http gfal2-plugin-xrootd gfal2-plugin-file python3-flask python3-waitress openssl) ;;
+  --bench) apt_packages=(python3-simgrid libsimgrid-dev g++ python3-venv wrk docker.io debootstrap slurmctld slurmd slurm-client munge xrootd-server xrootd-server-plugins xrootd-client python3-gfal2 gfal2-plugin-http gfal2-plugin-xrootd gfal2-plugin-file python3-flask python3-waitress openssl) ;;
   *) echo "setup: unknown mode $mode (expected --test, --bench or --stack)" >&2; exit 2 ;;
 esac
 
@@ -64,4 +64,5 @@ if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ] || [ "$mode" = "--bench" ];
   bash scripts/start-dockerd.sh
   bash scripts/go-tools.sh toxiproxy
   bash scripts/python-venv.sh >/dev/null
+  bash scripts/transfer-venv.sh >/dev/null
 fi
