@@ -1,6 +1,6 @@
 /**
- * The harness must not be the bottleneck of its own load engine. Plain WebDAV GETs of one 1 KiB
- * file from one of the stack's nginx WebDAV endpoints (a container on this machine), for 1 and 2
+ * The harness must not be the bottleneck of its own load engine. Plain HTTP GETs of one 1 KiB
+ * file from one of the stack's XRootD storage endpoints (a container on this machine), for 1 and 2
  * Locust workers, measured in the same run:
  *
  * - the harness: `testbed campaign run` end to end against the endpoint as a config target, with
@@ -21,7 +21,7 @@
  * BENCH_RUNS (default 3) interleaved rounds (in each: wrk, then for each worker count the peer
  * and the harness, their order alternating from one round to the next); medians and the ratios
  * harness / bare Locust (target >= 0.9 per worker count) and harness / wrk. Everything shares the
- * machine's cores with nginx, as it would in CI. Every load is bounded in time: wrk and Locust by
+ * machine's cores with XRootD, as it would in CI. Every load is bounded in time: wrk and Locust by
  * their own duration, each process also by a deadline after which it is ended by its PID.
  */
 import { spawn } from "node:child_process";
@@ -33,6 +33,7 @@ import { Effect } from "effect";
 import { ensureBase, ensureImage } from "../harness/docker/images.js";
 import { LABEL_ROLE, LABEL_STACK, removeStack } from "../harness/docker/labels.js";
 import { freePort, loadPython } from "../harness/campaigns/locust.js";
+import { SITE_HTTP_PORT } from "../harness/stack/plan.js";
 import { REQUEST_COLUMNS } from "../records/campaign-record.js";
 import { median, printTable } from "./report.js";
 
@@ -209,7 +210,7 @@ async function harness(dir: string, tag: string, targetFile: string, campaignFil
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
 
 async function main(): Promise<void> {
-  const image = await Effect.runPromise(Effect.flatMap(ensureBase(log), (base) => ensureImage("webdav", base.tag, log)));
+  const image = await Effect.runPromise(Effect.flatMap(ensureBase(log), (base) => ensureImage("xrootd", base.tag, log)));
   const python = loadPython();
   const locust = join(dirname(python), "locust");
   const { GenericContainer, Wait } = await import("testcontainers");
@@ -217,14 +218,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-campaign-"));
   try {
     const c = await new GenericContainer(image.tag)
-      .withName(`srcnet-${STACK}-webdav`)
-      .withLabels({ [LABEL_STACK]: STACK, [LABEL_ROLE]: "webdav-bench" })
+      .withName(`srcnet-${STACK}-storage`)
+      .withLabels({ [LABEL_STACK]: STACK, [LABEL_ROLE]: "storage-bench" })
       .withEnvironment({ SITE: "BENCH" })
       .withTmpFs({ "/srv/storage": "rw,size=64m" })
-      .withExposedPorts(80)
-      .withWaitStrategy(Wait.forLogMessage("srcnet-webdav: ready"))
+      .withExposedPorts(SITE_HTTP_PORT)
+      .withWaitStrategy(Wait.forLogMessage("srcnet-xrootd: ready"))
       .start();
-    const base = `http://127.0.0.1:${c.getMappedPort(80)}`;
+    const base = `http://127.0.0.1:${c.getMappedPort(SITE_HTTP_PORT)}`;
     // The harness places its own file under /campaign/<prefix>/seed/; wrk and the bare loop read one of the same size.
     const url = `${base}/bench/file.bin`;
     // The port mapping may answer a moment after the server's "ready" line: a few tries, bounded.
@@ -237,9 +238,9 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    if (put.status !== 201 && put.status !== 204) throw new Error(`PUT: HTTP ${put.status}`);
+    if (![200, 201, 204].includes(put.status)) throw new Error(`PUT: HTTP ${put.status}`);
     const targetFile = join(dir, "target.yaml");
-    writeFileSync(targetFile, `name: one nginx WebDAV endpoint\nallowHosts: [127.0.0.1]\nsites: [{ name: BENCH, webdav: '${base}' }]\n`);
+    writeFileSync(targetFile, `name: one XRootD storage endpoint\nallowHosts: [127.0.0.1]\nsites: [{ name: BENCH, webdav: '${base}' }]\n`);
     const campaignFile = join(dir, "gets.yaml");
     writeFileSync(
       campaignFile,

@@ -174,7 +174,9 @@ export function registerStack(program: Command): void {
         process.stdout.write(JSON.stringify(st, null, 2) + "\n");
         return;
       }
-      printStatus(st, new Map(live.map((c) => [c.Names[0]!.replace(/^\//, ""), c.State])));
+      const { daemonStatus } = await import("../harness/stack/daemons.js");
+      const daemons = await runEffect<{ daemon: string; running: boolean }[]>(daemonStatus(st));
+      printStatus(st, new Map(live.map((c) => [c.Names[0]!.replace(/^\//, ""), c.State])), daemons);
     });
 
   stack
@@ -242,13 +244,14 @@ export function registerStack(program: Command): void {
     });
 }
 
-function printStatus(st: import("../harness/stack/state.js").StackState, live?: Map<string, string>): void {
+function printStatus(st: import("../harness/stack/state.js").StackState, live?: Map<string, string>, daemons?: { daemon: string; running: boolean }[]): void {
   const lines = [
     `stack ${st.name} (scenario ${st.scenario}), started ${st.startedAt}, client at ${st.plan.clientSite}`,
     `  rucio      ${st.endpoints.rucio}`,
     `  tap        ${st.endpoints.tap}`,
     `  postgres   ${st.endpoints.postgres.host}:${st.endpoints.postgres.port}`,
     `  toxiproxy  ${st.endpoints.toxiproxy}`,
+    `  transfer   ${st.endpoints.transfer ?? "none (a stack from before the transfer service)"}`,
     ...st.plan.sites.map((s) => {
       const p = st.plan.proxies.find((x) => x.from === "client" && x.to === s.name)!;
       const e = st.endpoints.sites[s.name]!;
@@ -257,6 +260,7 @@ function printStatus(st: import("../harness/stack/state.js").StackState, live?: 
     `  credentials ${st.credentialsFile}`,
     `  dataset     ${st.dataset}`,
     ...(live ? st.containers.map((c) => `  container ${c.name}: ${live.get(c.name) ?? "missing"}`) : []),
+    ...(daemons ? [`  rucio daemons: ${daemons.map((d) => `${d.daemon} (${d.running ? "running" : "not running"})`).join(", ")}`] : []),
     st.faults.length === 0 ? "  faults: none" : `  faults: ${st.faults.map((f) => f.id).join(", ")}`,
   ];
   process.stdout.write(lines.join("\n") + "\n");

@@ -1,6 +1,7 @@
 import { Data, Effect, Schedule } from "effect";
 import { request } from "./http.js";
-import type { StackPlan } from "../stack/plan.js";
+import { CLIENT, SITE_HTTP_PORT, type StackPlan } from "../stack/plan.js";
+import { TRANSFER_PORT } from "../stack/transfer.js";
 import type { StackEndpoints } from "../stack/state.js";
 
 /** The Rucio REST API refused a call; the message carries Rucio's ExceptionClass and text. */
@@ -41,6 +42,9 @@ export interface Rule {
   locks_replicating_cnt: number;
   locks_stuck_cnt: number;
 }
+
+/** A protocol's priority for an operation: 1 is first; null: not used for it. */
+export type Priority = number | null;
 
 /** RSE names are upper case; a site's RSE is its name with the storage class. */
 export const rseName = (site: string) => `${site.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_DISK`;
@@ -129,20 +133,25 @@ export class RucioClient {
     });
   }
 
-  addProtocol(rse: string, p: { scheme: string; hostname: string; port: number; prefix: string }): Effect.Effect<void, RucioError> {
-    const ops = { read: 1, write: 1, delete: 1 };
-    return Effect.asVoid(
-      this.call(
-        "POST",
-        `/rses/${enc(rse)}/protocols/${enc(p.scheme)}`,
-        {
-          ...p,
-          impl: "rucio.rse.protocols.webdav.Default",
-          domains: { lan: ops, wan: { ...ops, third_party_copy_read: 1, third_party_copy_write: 1 } },
-        },
-        [201, 409],
-      ),
-    );
+  /**
+   * A protocol of an RSE with its priorities per domain and operation (1 first; null: not used for
+   * it — 0 is not "off" in Rucio 41, it is the highest priority). Rucio picks the client's
+   * protocols by `read`/`write`/`delete` and the conveyor's by `third_party_copy_read` (source)
+   * and `third_party_copy_write` (destination).
+   */
+  addProtocol(
+    rse: string,
+    p: { scheme: string; hostname: string; port: number; prefix: string; impl?: string },
+    wan: { read: Priority; write: Priority; delete: Priority; third_party_copy_read: Priority; third_party_copy_write: Priority },
+  ): Effect.Effect<void, RucioError> {
+    const { impl = "rucio.rse.protocols.webdav.Default", ...where } = p;
+    const lan = { read: wan.read, write: wan.write, delete: wan.delete };
+    return Effect.asVoid(this.call("POST", `/rses/${enc(rse)}/protocols/${enc(p.scheme)}`, { ...where, impl, domains: { lan, wan } }, [201, 409]));
+  }
+
+  /** The conveyor needs a distance (its ranking) between two RSEs before it will transfer between them. */
+  addDistance(source: string, destination: string, distance: number): Effect.Effect<void, RucioError> {
+    return Effect.asVoid(this.call("POST", `/rses/${enc(source)}/distances/${enc(destination)}`, { distance }, [201, 409]));
   }
 
   setAccountLimit(account: string, rse: string, bytes: number): Effect.Effect<void, RucioError> {
@@ -158,8 +167,19 @@ export class RucioClient {
     return this.call("POST", "/replicas", { rse, files }, [201]).pipe(Effect.map((r) => r.seconds));
   }
 
-  listReplicas(dids: Did[], schemes?: string[]): Effect.Effect<Replica[], RucioError> {
-    return this.lines<Replica>("POST", "/replicas/list", { dids, ...(schemes ? { schemes } : {}) });
+  /** Replicas of the DIDs (files, or a dataset's files); `allStates` lists unavailable and bad ones too, with their state per RSE. */
+  listReplicas(dids: Did[], schemes?: string[], opts: { allStates?: boolean } = {}): Effect.Effect<Replica[], RucioError> {
+    return this.lines<Replica>("POST", "/replicas/list", { dids, ...(schemes ? { schemes } : {}), ...(opts.allStates ? { all_states: true } : {}) });
+  }
+
+  /**
+   * Declares replicas bad, as operations do for a lost disk: the necromancer then re-creates each
+   * from another copy, or marks the file lost when there is none. Returns what was not declared, per RSE.
+   */
+  declareBadReplicas(replicas: (Did & { rse: string })[], reason: string): Effect.Effect<Record<string, string[]>, RucioError> {
+    return this.call("POST", "/replicas/bad", { replicas, reason }, [201]).pipe(
+      Effect.map((r) => (r.text.trim() === "" ? {} : (JSON.parse(r.text) as Record<string, string[]>))),
+    );
   }
 
   addDataset(d: Did): Effect.Effect<void, RucioError> {
@@ -170,13 +190,14 @@ export class RucioClient {
     return Effect.asVoid(this.call("POST", `/dids/${enc(to.scope)}/${enc(to.name)}/dids`, { dids }, [201]));
   }
 
-  addRule(dids: Did[], copies: number, rseExpression: string, opts: { lifetimeSeconds?: number } = {}): Effect.Effect<string[], RucioError> {
+  addRule(dids: Did[], copies: number, rseExpression: string, opts: { lifetimeSeconds?: number; activity?: string } = {}): Effect.Effect<string[], RucioError> {
     return this.json<string[]>("POST", "/rules/", {
       dids,
       copies,
       rse_expression: rseExpression,
       account: this.creds.account,
       ...(opts.lifetimeSeconds !== undefined ? { lifetime: opts.lifetimeSeconds } : {}),
+      ...(opts.activity !== undefined ? { activity: opts.activity } : {}),
     });
   }
 
@@ -194,9 +215,13 @@ export class RucioClient {
 }
 
 /**
- * Makes the stack usable as a data lake: one deterministic RSE per site whose WebDAV protocol is
- * the site's endpoint as the client sees it (through the client's WAN path), the site's name and
- * country as attributes, a quota for the root account on each, and the dataset's scope.
+ * Makes the stack usable as a data lake. Each site is one deterministic RSE with two protocols of
+ * its XRootD storage: the site as the client sees it (through the client's WAN path, for the
+ * campaign's reads and writes), and the site on the stack network (for third-party copies and
+ * deletion, which the transfer service and Rucio's daemons do from inside the stack). The RSE's
+ * `fts` attribute points the conveyor at the stack's transfer service; a distance between every
+ * pair of sites (their path's latency in ms, at least 1) lets the conveyor rank sources. The
+ * site's name and country are attributes; the root account gets a quota on each, and the scopes.
  */
 export function configureRucio(url: string, creds: RucioCredentials, plan: StackPlan, endpoints: StackEndpoints, scopes: string[]): Effect.Effect<void, RucioError> {
   const client = new RucioClient(url, creds);
@@ -205,10 +230,29 @@ export function configureRucio(url: string, creds: RucioCredentials, plan: Stack
     for (const s of plan.sites) {
       const rse = rseName(s.name);
       const u = new URL(endpoints.sites[s.name]!.viaClient);
-      yield* client.addRse(rse, { site: s.name, srcnet: true });
-      yield* client.addProtocol(rse, { scheme: "http", hostname: u.hostname, port: Number(u.port), prefix: "/rucio" });
+      yield* client.addRse(rse, { site: s.name, srcnet: true, fts: TRANSFER_SERVICE_URL });
+      yield* client.addProtocol(rse, { scheme: "http", hostname: u.hostname, port: Number(u.port), prefix: RSE_PREFIX }, CLIENT_PROTOCOL);
+      yield* client.addProtocol(rse, { scheme: TPC_SCHEME, hostname: s.host, port: SITE_HTTP_PORT, prefix: RSE_PREFIX }, STACK_PROTOCOL);
       yield* client.setAccountLimit(creds.account, rse, s.storageBytes);
+    }
+    for (const p of plan.proxies) {
+      if (p.from === CLIENT) continue;
+      // Path A->B carries the copies from B to A (A pulls).
+      yield* client.addDistance(rseName(p.to), rseName(p.from), Math.max(1, Math.round(p.latencySeconds * 1000)));
     }
     for (const scope of scopes) yield* client.addScope(creds.account, scope);
   });
 }
+
+/** Where RSE paths start on each site's storage. */
+export const RSE_PREFIX = "/rucio";
+/** The transfer service as Rucio's daemons reach it on the stack network. */
+const TRANSFER_SERVICE_URL = `http://transfer:${TRANSFER_PORT}`;
+/**
+ * The scheme of third-party copies: davs (WebDAV over TLS) is what SRC sites use, but the stack's
+ * sites are reached through the WAN paths' proxies under other names than their certificates';
+ * XRootD serves plain http on the same port with the same third-party-copy handler.
+ */
+const TPC_SCHEME = "http";
+const CLIENT_PROTOCOL = { read: 1, write: 1, delete: null, third_party_copy_read: null, third_party_copy_write: null };
+const STACK_PROTOCOL = { read: null, write: null, delete: 1, third_party_copy_read: 1, third_party_copy_write: 1 };

@@ -13,8 +13,8 @@ import { DockerError, docker, run, runLogged } from "./exec.js";
  * Image names are configuration: `--image postgres=registry/postgres:15` uses that image instead
  * (it must keep the same contract: see harness/stack/images/README.md).
  */
-export type ImageName = "postgres" | "webdav" | "toxiproxy" | "rucio" | "dachs";
-export const IMAGE_NAMES: readonly ImageName[] = ["postgres", "webdav", "toxiproxy", "rucio", "dachs"];
+export type ImageName = "postgres" | "xrootd" | "toxiproxy" | "rucio" | "dachs" | "transfer";
+export const IMAGE_NAMES: readonly ImageName[] = ["postgres", "xrootd", "toxiproxy", "rucio", "dachs", "transfer"];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const recipes = join(root, "harness", "stack", "images");
@@ -30,14 +30,23 @@ const BASE_RECIPE = {
   revision: 1,
 };
 
-/** Files copied into a build context beside the recipe folder (tools built on the host). */
-const EXTRA_FILES: Partial<Record<ImageName, { from: string; as: string; goTool: string }[]>> = {
+/**
+ * Files and folders copied into a build context beside the recipe folder: tools built on the host,
+ * and the project's own service code (the transfer service lives with its tests in harness/transfer).
+ */
+const EXTRA_FILES: Partial<Record<ImageName, { from: string; as: string; goTool?: string }[]>> = {
   toxiproxy: [{ from: join(root, ".tools", "bin", "toxiproxy"), as: "toxiproxy", goTool: "toxiproxy" }],
+  transfer: [
+    { from: join(root, "harness", "transfer", "srcnet_fts"), as: "srcnet_fts" },
+    { from: join(root, "harness", "transfer", "optimizer.py"), as: "optimizer.py" },
+  ],
 };
 
 function hashDir(h: ReturnType<typeof createHash>, dir: string): void {
+  // Python's byte-code caches are not part of a recipe.
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.name !== "__pycache__")
       .flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]))
       .sort();
   for (const f of walk(dir)) {
@@ -67,7 +76,12 @@ export const baseTag = (): string => {
 export function imageTag(name: ImageName): string {
   const h = createHash("sha256").update(baseTag()).update("\0");
   hashDir(h, join(recipes, name));
-  for (const x of EXTRA_FILES[name] ?? []) h.update(x.as).update(readFileSync(realpathSync(x.from)));
+  for (const x of EXTRA_FILES[name] ?? []) {
+    h.update(x.as).update("\0");
+    const from = realpathSync(x.from);
+    if (statSync(from).isDirectory()) hashDir(h, from);
+    else h.update(readFileSync(from));
+  }
   return `${REPO}/${name}:${h.digest("hex").slice(0, 16)}`;
 }
 
@@ -123,7 +137,7 @@ export function ensureBase(log: (line: string) => void): Effect.Effect<BuiltImag
 /** One service image, built FROM the base when its tag is missing. */
 export function ensureImage(name: ImageName, base: string, log: (line: string) => void): Effect.Effect<BuiltImage, DockerError> {
   return Effect.gen(function* () {
-    for (const x of EXTRA_FILES[name] ?? []) yield* ensureGoTool(x.goTool, x.from);
+    for (const x of EXTRA_FILES[name] ?? []) if (x.goTool !== undefined) yield* ensureGoTool(x.goTool, x.from);
     const tag = imageTag(name);
     if (yield* imageExists(tag)) return { name, tag, buildSeconds: 0 };
     const t0 = performance.now();
@@ -134,7 +148,9 @@ export function ensureImage(name: ImageName, base: string, log: (line: string) =
       Effect.sync(() => {
         rmSync(ctx, { recursive: true, force: true });
         cpSync(join(recipes, name), ctx, { recursive: true });
-        for (const x of EXTRA_FILES[name] ?? []) cpSync(realpathSync(x.from), join(ctx, x.as));
+        for (const x of EXTRA_FILES[name] ?? []) {
+          cpSync(realpathSync(x.from), join(ctx, x.as), { recursive: true, filter: (f) => !f.includes("__pycache__") });
+        }
       }),
       () => runLogged("docker", ["build", "--build-arg", `BASE=${base}`, "-t", tag, ctx], join(work, `${name}.log`)),
       () => Effect.sync(() => rmSync(ctx, { recursive: true, force: true })),
@@ -154,7 +170,7 @@ export function ensureImages(
 ): Effect.Effect<{ images: Record<ImageName, string>; built: BuiltImage[] }, DockerError> {
   return Effect.gen(function* () {
     // Longest builds first (DaCHS, then Rucio), so the two lanes finish together.
-    const order: ImageName[] = ["dachs", "rucio", "postgres", "webdav", "toxiproxy"];
+    const order: ImageName[] = ["dachs", "rucio", "postgres", "transfer", "xrootd", "toxiproxy"];
     const wanted = order.filter((n) => overrides[n] === undefined);
     const base = wanted.length > 0 ? yield* ensureBase(log) : null;
     const built = yield* Effect.forEach(wanted, (n) => ensureImage(n, base!.tag, log), { concurrency: 2 });

@@ -1,6 +1,7 @@
 import { Data, Effect } from "effect";
 import { docker } from "../docker/exec.js";
-import { CLIENT, proxyName } from "../stack/plan.js";
+import { CLIENT, proxyName, type PlannedProxy } from "../stack/plan.js";
+import { setPathRate } from "../stack/shaping.js";
 import { readState, writeState, type ActiveFault, type StackState } from "../stack/state.js";
 import { Toxiproxy } from "../stack/toxiproxy.js";
 
@@ -9,12 +10,12 @@ import { Toxiproxy } from "../stack/toxiproxy.js";
  * returns its undo, so a campaign can scope a fault (`withFault`) and `clearFaults` (run by
  * `stack down` and at the end of every campaign) can undo whatever is still active.
  *
- * - site-down: the site's WebDAV container is paused (its data survives, as a real site's would).
+ * - site-down: the site's storage container is paused (its data survives, as a real site's would).
  *   mode "pause": connections hang until clients time out (a site gone silent); mode "stop": the
  *   site's paths are closed as well, so connections are refused at once (a site that is down and
  *   says so). A stopped container would lose its storage (a tmpfs), which is another fault.
- * - link-cut / link-degrade: a path of the plan (client->SITE or A->B) disabled, or its bandwidth
- *   multiplied by `factor`, in toxiproxy.
+ * - link-cut / link-degrade: a path of the plan (client->SITE or A->B) disabled in toxiproxy, or
+ *   its shared rate (the kernel's traffic control in toxiproxy's container) multiplied by `factor`.
  * - storage-full: the site's storage area (a tmpfs of the planned size) filled with ballast, so
  *   writes fail with a real ENOSPC.
  * - restart: a service container (rucio, postgres, dachs) restarted; its data persists.
@@ -38,7 +39,7 @@ const siteRole = (state: StackState, site: string) => {
   const s = state.plan.sites.find((x) => x.name === site);
   return s === undefined
     ? Effect.fail(new FaultError({ message: `stack ${state.name} has no site "${site}" (sites: ${state.plan.sites.map((x) => x.name).join(", ")})` }))
-    : Effect.succeed(`webdav-${s.host.slice("webdav-".length)}`);
+    : Effect.succeed(s.host);
 };
 
 const path = (state: StackState, from: string, to: string) => {
@@ -73,7 +74,7 @@ function apply(state: StackState, f: FaultSpec): Effect.Effect<Effect.Effect<voi
       case "link-degrade": {
         if (!(f.factor > 0 && f.factor <= 1)) return yield* new FaultError({ message: `link-degrade: factor must be in (0, 1], found ${f.factor}` });
         const p = yield* path(state, f.from, f.to);
-        yield* toxiFault(toxi.setBandwidth(p.name, plannedRate(state, p.bandwidthBitsPerSecond) * f.factor));
+        yield* setRate(state, p, plannedRate(state, p.bandwidthBitsPerSecond) * f.factor);
         break;
       }
       case "storage-full": {
@@ -86,6 +87,9 @@ function apply(state: StackState, f: FaultSpec): Effect.Effect<Effect.Effect<voi
     return undoIt;
   });
 }
+
+const setRate = (state: StackState, p: PlannedProxy, bitsPerSecond: number) =>
+  Effect.flatMap(container(state, "toxiproxy"), (c) => setPathRate(c.id, state.plan, p.name, bitsPerSecond).pipe(Effect.mapError((e) => new FaultError({ message: e.message }))));
 
 /** An unlimited (LAN) path is degraded from 10 Gbit/s, scaled like the rest. */
 const plannedRate = (state: StackState, bitsPerSecond: number) =>
@@ -165,9 +169,7 @@ function undoOf(state: StackState, f: FaultSpec): Effect.Effect<Effect.Effect<vo
     case "link-cut":
       return Effect.map(path(state, f.from, f.to), (p) => toxiFault(toxi.setEnabled(p.name, true)));
     case "link-degrade":
-      return Effect.map(path(state, f.from, f.to), (p) =>
-        toxiFault(toxi.setBandwidth(p.name, plannedRate(state, p.bandwidthBitsPerSecond))),
-      );
+      return Effect.map(path(state, f.from, f.to), (p) => setRate(state, p, plannedRate(state, p.bandwidthBitsPerSecond)));
     case "storage-full":
       return Effect.map(
         Effect.flatMap(siteRole(state, f.site), (r) => container(state, r)),
@@ -213,5 +215,19 @@ export function corruptFile(stack: string, site: string, path: string, offset = 
       `b=$(dd if="$f" bs=1 skip=${offset} count=1 2>/dev/null | od -An -tu1 | tr -d ' '); [ -n "$b" ] || { echo "file shorter than ${offset + 1} bytes" >&2; exit 1; }; ` +
       `printf "\\\\$(printf %o $(( (b + 1) % 256 )))" | dd of="$f" bs=1 seek=${offset} conv=notrunc 2>/dev/null`;
     yield* dockerFault(["exec", c.id, "sh", "-c", script]);
+  });
+}
+
+/**
+ * A site's storage lost: every file on it removed (the site stays up, empty, as after a disk
+ * array is replaced). Not undoable: Rucio must re-create what had another copy.
+ */
+export function wipeSite(stack: string, site: string, stateRoot?: string): Effect.Effect<void, FaultError> {
+  return Effect.gen(function* () {
+    const state = readState(stack, stateRoot);
+    if (state === null) return yield* new FaultError({ message: `stack "${stack}" is not up` });
+    const c = yield* container(state, yield* siteRole(state, site));
+    // The health file stays: the site's server is up, only its data is gone.
+    yield* dockerFault(["exec", c.id, "sh", "-c", "find /srv/storage -mindepth 1 -maxdepth 1 ! -name .well-known -exec rm -rf {} +"]);
   });
 }

@@ -6,11 +6,13 @@ import { UsageError } from "../../errors/index.js";
 
 /**
  * What a stack is made of, decided from the scenario alone (no Docker here, so it is testable
- * against the scenario's numbers): the sites that get a WebDAV endpoint, and one toxiproxy proxy
+ * against the scenario's numbers): the sites that get an XRootD storage endpoint, and one toxiproxy proxy
  * per path — from the client (the harness, standing at `clientSite`) to each site's storage, and
  * from each site to every other site's storage. A path carries its route's latency (the
  * simulator's lowest-latency route, so both see the same WAN) times `latencyScale`, and its
- * bottleneck bandwidth times `bandwidthScale`, so a laptop can carry it.
+ * bottleneck bandwidth times `bandwidthScale`, so a laptop can carry it. Toxiproxy adds the
+ * latency and cuts; the bandwidth is one rate shared by every connection on the path (the
+ * kernel's traffic control, shaping.ts), as on a real link and as the simulator assumes.
  */
 export interface StackOptions {
   /** Stack name: containers, network and state are keyed by it. */
@@ -34,7 +36,7 @@ export const DEFAULT_OPTIONS: StackOptions = {
 
 export interface PlannedSite {
   name: string;
-  /** Name of its WebDAV container on the stack network. */
+  /** Name of its XRootD container on the stack network (its role, and its host name there). */
   host: string;
   storageBytes: number;
 }
@@ -49,7 +51,7 @@ export interface PlannedProxy {
   upstream: string;
   /** One-way latency applied in each direction. */
   latencySeconds: number;
-  /** Rate cap in each direction (scaled). */
+  /** The path's rate, shared by all its connections (scaled); Infinity for a site's own LAN. */
   bandwidthBitsPerSecond: number;
   /** The unscaled scenario values, for reports. */
   scenarioLatencySeconds: number;
@@ -69,8 +71,12 @@ export const CLIENT = "client";
 const CLIENT_PORT_BASE = 20000;
 const SITE_PORT_BASE = 21000;
 
+/** A site's storage serves http/https (WebDAV verbs, third-party copy) here, and root:// on 1094. */
+export const SITE_HTTP_PORT = 8000;
+export const SITE_ROOT_PORT = 1094;
+
 export const proxyName = (from: string, to: string) => `${from}->${to}`;
-export const siteHost = (site: string) => `webdav-${site.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
+export const siteHost = (site: string) => `xrootd-${site.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
 
 export function planStack(sc: Scenario, opts: StackOptions): StackPlan {
   const known = new Set(sc.sites.map((s) => s.name));
@@ -108,7 +114,7 @@ export function planStack(sc: Scenario, opts: StackOptions): StackPlan {
       from,
       to,
       listenPort: port,
-      upstream: `${siteHost(to)}:80`,
+      upstream: `${siteHost(to)}:${SITE_HTTP_PORT}`,
       latencySeconds: p.latency * opts.latencyScale,
       bandwidthBitsPerSecond: p.bandwidth * opts.bandwidthScale,
       scenarioLatencySeconds: p.latency,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { Data, Effect, Exit, Scope } from "effect";
@@ -9,7 +9,9 @@ import { canonicalHash } from "../../records/run-record.js";
 import { DockerError } from "../docker/exec.js";
 import { ensureImages, type ImageName } from "../docker/images.js";
 import { LABEL_ROLE, LABEL_STACK, createNetwork, removeContainer, removeNetwork, removeStack, stackContainers } from "../docker/labels.js";
-import { planStack, type StackOptions, type StackPlan } from "./plan.js";
+import { planStack, SITE_HTTP_PORT, type StackOptions, type StackPlan } from "./plan.js";
+import { shapePaths } from "./shaping.js";
+import { TRANSFER_PORT, transferConfig, writeTransferConfig } from "./transfer.js";
 import { configureRucio, RucioError } from "../clients/rucio.js";
 import {
   readCredentials,
@@ -131,15 +133,26 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
     const hostPort = new Map<string, number>();
     const bind = (role: string, port: number) => ({ container: port, host: hostPort.get(`${role}:${port}`)! });
     const clientPorts = plan.proxies.filter((p) => p.from === "client").map((p) => p.listenPort);
-    const keys = ["postgres:5432", "toxiproxy:8474", ...clientPorts.map((p) => `toxiproxy:${p}`), "dachs:8080", "dachs:8081", "rucio:8080", ...plan.sites.map((s) => `${s.host}:80`)];
+    const keys = [
+      "postgres:5432",
+      "toxiproxy:8474",
+      ...clientPorts.map((p) => `toxiproxy:${p}`),
+      "dachs:8080",
+      "dachs:8081",
+      "rucio:8080",
+      `transfer:${TRANSFER_PORT}`,
+      ...plan.sites.map((s) => `${s.host}:${SITE_HTTP_PORT}`),
+    ];
     const ports = yield* freePorts(keys.length);
     keys.forEach((k, i) => hostPort.set(k, ports[i]!));
     const dachsPort = hostPort.get("dachs:8080")!;
     const dbUrl = `postgresql+psycopg://${creds.postgres.user}:${creds.postgres.password}@postgres:5432/rucio`;
     const rucioEnv = { RUCIO_DB_URL: dbUrl, RUCIO_ROOT_PASSWORD: creds.rucio.password };
+    mkdirSync(dir, { recursive: true });
+    const transferConfigFile = writeTransferConfig(dir, transferConfig(plan, sc));
     // Everything starts at once: Rucio waits for PostgreSQL and the judge-evaluator for Rucio's
     // schema by themselves (bounded), so the slowest service sets the start time.
-    const [pg, proxy, dachs, webdav, rucio] = yield* Effect.all(
+    const [pg, proxy, dachs, storage, rucio, transfer] = yield* Effect.all(
       [
         start(
           "postgres",
@@ -157,6 +170,8 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
             c
               .withNetworkAliases("toxiproxy")
               .withExposedPorts(bind("toxiproxy", 8474), ...clientPorts.map((p) => bind("toxiproxy", p)))
+              // The paths' shared rates are traffic-control classes in its own namespace (shaping.ts).
+              .withAddedCapabilities("NET_ADMIN")
               // Proxy ports listen only once configured: wait for the API alone.
               .withWaitStrategy(Wait.forHttp("/version", 8474)),
           images.toxiproxy,
@@ -176,15 +191,15 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
           plan.sites,
           (s) =>
             start(
-              `webdav-${s.host.slice("webdav-".length)}`,
+              s.host,
               (c) =>
                 c
                   .withNetworkAliases(s.host)
                   .withEnvironment({ SITE: s.name })
                   .withTmpFs({ "/srv/storage": `rw,size=${s.storageBytes}` })
-                  .withExposedPorts(bind(s.host, 80))
-                  .withWaitStrategy(Wait.forLogMessage("srcnet-webdav: ready")),
-              images.webdav,
+                  .withExposedPorts(bind(s.host, SITE_HTTP_PORT))
+                  .withWaitStrategy(Wait.forLogMessage("srcnet-xrootd: ready")),
+              images.xrootd,
             ),
           { concurrency: "unbounded" },
         ),
@@ -199,11 +214,31 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
           images.rucio,
         ),
         start(
+          "transfer",
+          (c) =>
+            c
+              .withNetworkAliases("transfer")
+              .withBindMounts([{ source: transferConfigFile, target: "/etc/srcnet-transfer/config.json", mode: "ro" }])
+              .withExposedPorts(bind("transfer", TRANSFER_PORT))
+              .withWaitStrategy(Wait.forHttp("/srcnet/health", TRANSFER_PORT)),
+          images.transfer,
+        ),
+        start(
           "rucio-judge-evaluator",
           (c) =>
             c
               .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "judge-evaluator" })
               .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: judge-evaluator running")),
+          images.rucio,
+        ),
+        // The conveyor (submitter, poller, finisher: transfers through the transfer service),
+        // judge-repairer, necromancer and reaper, at campaign speed, in one container.
+        start(
+          "rucio-daemons",
+          (c) =>
+            c
+              .withEnvironment({ ...rucioEnv, RUCIO_ROLE: "daemons" })
+              .withWaitStrategy(Wait.forLogMessage("srcnet-rucio: daemons running")),
           images.rucio,
         ),
       ],
@@ -214,6 +249,8 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
     const toxi = new Toxiproxy(url(proxy, 8474));
     yield* toxi.ready();
     yield* Effect.forEach(plan.proxies, (p) => toxi.configure(p), { concurrency: 8 });
+    const siteAddress = new Map(plan.sites.map((s, i) => [s.name, storage[i]!.getIpAddress(network)]));
+    yield* shapePaths(proxy.getId(), plan, (site) => siteAddress.get(site)!);
     const endpoints: StackEndpoints = {
       postgres: { host: "127.0.0.1", port: pg.getMappedPort(5432) },
       rucio: url(rucio, 8080),
@@ -221,10 +258,11 @@ export function acquireStack(sc: Scenario, opts: UpOptions): Effect.Effect<Stack
       dachs: `http://127.0.0.1:${dachsPort}`,
       ingest: `http://127.0.0.1:${hostPort.get("dachs:8081")!}`,
       toxiproxy: toxi.apiUrl,
+      transfer: url(transfer, TRANSFER_PORT),
       sites: Object.fromEntries(
         plan.sites.map((s, i) => {
           const p = plan.proxies.find((x) => x.from === "client" && x.to === s.name)!;
-          return [s.name, { viaClient: `http://127.0.0.1:${proxy.getMappedPort(p.listenPort)}`, direct: url(webdav[i]!, 80) }];
+          return [s.name, { viaClient: `http://127.0.0.1:${proxy.getMappedPort(p.listenPort)}`, direct: url(storage[i]!, SITE_HTTP_PORT) }];
         }),
       ),
     };

@@ -17,6 +17,8 @@ export interface StackEndpoints {
   /** The ingestion service beside DaCHS: `POST /products` publishes a product into ivoa.obscore. */
   ingest: string;
   toxiproxy: string;
+  /** The transfer service (FTS3's REST API subset; `GET /srcnet/transfers` lists every transfer). */
+  transfer: string;
   /** Per site: `viaClient` goes through the client's WAN path (toxiproxy), `direct` does not. */
   sites: Record<string, { viaClient: string; direct: string }>;
 }

@@ -4,12 +4,6 @@ import type { PlannedProxy } from "./plan.js";
 /** The toxiproxy HTTP API (v2) answered with an error. */
 export class ToxiproxyError extends Data.TaggedError("ToxiproxyError")<{ message: string }> {}
 
-/**
- * Toxiproxy's bandwidth toxic takes KB/s with KB = 1000 bytes (it sleeps len/rate ms per chunk);
- * at least 1, since 0 would mean "no limit" nowhere but "stall" there.
- */
-export const toxiproxyRate = (bitsPerSecond: number) => Math.max(1, Math.round(bitsPerSecond / 8 / 1000));
-
 export class Toxiproxy {
   constructor(readonly apiUrl: string) {}
 
@@ -39,8 +33,9 @@ export class Toxiproxy {
   }
 
   /**
-   * Creates (or replaces) a proxy for a planned path with its latency and bandwidth toxics in
-   * both directions: a request pays the one-way latency going up, the response coming down.
+   * Creates (or replaces) a proxy for a planned path with its latency toxics in both directions:
+   * a request pays the one-way latency going up, the response coming down. The path's bandwidth
+   * is not a toxic (toxiproxy would cap each connection apart): shaping.ts shares it.
    */
   configure(p: PlannedProxy): Effect.Effect<void, ToxiproxyError> {
     const self = this;
@@ -56,15 +51,6 @@ export class Toxiproxy {
             attributes: { latency: Math.round(p.latencySeconds * 1000), jitter: 0 },
           });
         }
-        if (Number.isFinite(p.bandwidthBitsPerSecond)) {
-          yield* self.call("POST", `/proxies/${encodeURIComponent(p.name)}/toxics`, {
-            name: `bandwidth_${stream}`,
-            type: "bandwidth",
-            stream,
-            toxicity: 1,
-            attributes: { rate: toxiproxyRate(p.bandwidthBitsPerSecond) },
-          });
-        }
       }
     });
   }
@@ -72,21 +58,6 @@ export class Toxiproxy {
   /** Disabled: the proxy closes its connections and refuses new ones (a cut link). */
   setEnabled(name: string, enabled: boolean): Effect.Effect<void, ToxiproxyError> {
     return Effect.asVoid(this.call("POST", `/proxies/${encodeURIComponent(name)}`, { enabled }));
-  }
-
-  /** Sets the bandwidth cap of both directions (a degraded or restored link). */
-  setBandwidth(name: string, bitsPerSecond: number): Effect.Effect<void, ToxiproxyError> {
-    const self = this;
-    return Effect.gen(function* () {
-      for (const stream of ["upstream", "downstream"]) {
-        const path = `/proxies/${encodeURIComponent(name)}/toxics`;
-        const toxic = { name: `bandwidth_${stream}`, type: "bandwidth", stream, toxicity: 1, attributes: { rate: toxiproxyRate(bitsPerSecond) } };
-        // Update in place when the toxic exists (a planned finite rate), else add it.
-        yield* self.call("POST", `${path}/${toxic.name}`, { attributes: toxic.attributes }).pipe(
-          Effect.catchAll(() => self.call("POST", path, toxic)),
-        );
-      }
-    });
   }
 
   proxy(name: string): Effect.Effect<{ enabled: boolean; toxics: { name: string; attributes: Record<string, number> }[] }, ToxiproxyError> {

@@ -79,7 +79,7 @@ const product = {
   obs_collection: "SKA-Mid SV",
   obs_id: `it-${unique}`,
   obs_publisher_did: DID,
-  access_url: `http://webdav-uksrc/rucio/tests/it-${unique}.image.fits`,
+  access_url: `http://xrootd-uksrc:8000/rucio/tests/it-${unique}.image.fits`,
   access_format: "application/fits",
   access_estsize: 20810,
   target_name: "Ingest Test Field",

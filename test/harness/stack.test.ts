@@ -11,7 +11,7 @@ import { loadScenario } from "../../scenarios/load.js";
 import { RucioClient, rseName } from "../../harness/clients/rucio.js";
 import { tapSync } from "../../harness/clients/tap.js";
 import { request } from "../../harness/clients/http.js";
-import { davGet, davPut } from "../../harness/clients/webdav.js";
+import { davGet, davPut, PUT_OK } from "../../harness/clients/webdav.js";
 import { removeStack, stackContainers, stackNetworks } from "../../harness/docker/labels.js";
 import { inject, restartService, undo } from "../../harness/faults/faults.js";
 import { DEFAULT_OPTIONS } from "../../harness/stack/plan.js";
@@ -104,7 +104,7 @@ describe("stack of real services (3 sites of srcnet-0.1)", () => {
     const pfn = rep!.rses[rse]![0]!;
     // Rucio builds the PFN from the RSE's protocol: the CHSRC endpoint as the client sees it.
     expect(pfn.startsWith(`${site("CHSRC").viaClient}/rucio/`)).toBe(true);
-    const put = await run(request("PUT", pfn, { body, expect: [201, 204] }));
+    const put = await run(request("PUT", pfn, { body, expect: PUT_OK }));
     expect(put.seconds).toBeGreaterThanOrEqual(2 * path("client", "CHSRC").latencySeconds * 0.95);
     expect(md5((await run(request("GET", pfn, { expect: [200] }))).value)).toBe(md5(body));
   });
@@ -207,7 +207,12 @@ describe("stack of real services (3 sites of srcnet-0.1)", () => {
     const f = await run(inject(NAME, { kind: "storage-full", site: "UKSRC" }, stateRoot));
     const full = await run(Effect.either(davPut(url, "full/x.bin", randomBytes(64 * 1024))));
     expect(full._tag).toBe("Left");
-    if (full._tag === "Left") expect(full.left.status).toBeGreaterThanOrEqual(500);
+    // XRootD 5.5 answers ENOSPC by closing the connection without a status (curl: "Empty reply
+    // from server"), a WebDAV server with 507: either way at once, not by timing out.
+    if (full._tag === "Left") {
+      if (full.left.status === null) expect(full.left.message).not.toMatch(/no answer within/);
+      else expect(full.left.status).toBeGreaterThanOrEqual(500);
+    }
     await run(undo(NAME, f.id, stateRoot));
     await run(davPut(url, "full/x.bin", randomBytes(64 * 1024)));
   });

@@ -21,7 +21,8 @@ def put(ctx: Context, it: Iteration, pool: int, site: str, url: str, operation: 
     if with_resp is None:
         return False
     with with_resp as r:
-        ok = r.status_code in (201, 204)
+        # XRootD's HTTP server answers 200 to a PUT that stored the file, WebDAV servers 201 or 204.
+        ok = r.status_code in (200, 201, 204)
         if ok:
             r.success()
         else:

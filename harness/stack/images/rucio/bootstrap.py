@@ -77,6 +77,7 @@ def render() -> None:
         'RUCIO_DB_URL': db_url(),
         'RUCIO_ROOT_PASSWORD': password,
         'RUCIO_LOGLEVEL': os.environ.get('RUCIO_LOGLEVEL', 'INFO'),
+        'RUCIO_REPAIRER_DELTA_SECONDS': str(env_int('RUCIO_REPAIRER_DELTA_SECONDS', 30)),
         'RUCIO_MIGRATE_REPO': os.path.join(spec.submodule_search_locations[0], 'db', 'sqla', 'migrate_repo'),
     }
     for key, value in values.items():
@@ -168,8 +169,10 @@ def wait_heartbeat(name: str, pid: int) -> None:
     while time.monotonic() - start < timeout:
         try:
             with eng.connect() as conn:
-                n = conn.execute(text('SELECT count(*) FROM heartbeats WHERE readable = :r AND pid = :p AND hostname = :h'),
-                                 {'r': name, 'p': pid, 'h': host}).scalar()
+                # Daemons name their heartbeats differently (judge-evaluator by its name, the
+                # conveyor by name and options): the process's pid on this host is what is sure.
+                n = conn.execute(text('SELECT count(*) FROM heartbeats WHERE pid = :p AND hostname = :h'),
+                                 {'p': pid, 'h': host}).scalar()
             if n:
                 return
         except Exception as err:

@@ -4,17 +4,22 @@
 # Environment:
 #   RUCIO_DB_URL         SQLAlchemy URL, e.g. postgresql+psycopg://rucio:secret@postgres:5432/rucio (required)
 #   RUCIO_ROOT_PASSWORD  password of the userpass identity `root` of account root (required for server)
-#   RUCIO_ROLE           server (default) | judge-evaluator | judge-cleaner
+#   RUCIO_ROLE           server (default) | judge-evaluator | judge-cleaner | daemons
 #                        (judge-cleaner is optional: it removes rules whose expires_at has
-#                        passed; DELETE /rules/<id> only sets expires_at = now + 1 h)
+#                        passed; DELETE /rules/<id> only sets expires_at = now + 1 h;
+#                        daemons runs every daemon of RUCIO_DAEMONS in this one container)
+#   RUCIO_DAEMONS        for daemons: space-separated, from conveyor-submitter conveyor-poller
+#                        conveyor-finisher judge-repairer necromancer reaper (default: all six)
 # Optional:
 #   RUCIO_LOGLEVEL (INFO), RUCIO_DB_WAIT_SECONDS (60), RUCIO_SCHEMA_WAIT_SECONDS (300),
 #   RUCIO_READY_TIMEOUT (120), RUCIO_HTTP_WORKERS (2), RUCIO_HTTP_THREADS (8),
 #   RUCIO_ACCESS_LOG (1: gunicorn access log on stderr), RUCIO_JUDGE_SLEEP_TIME (2),
-#   RUCIO_JUDGE_THREADS (1), RUCIO_JUDGE_START_SECONDS (60)
+#   RUCIO_JUDGE_THREADS (1), RUCIO_JUDGE_START_SECONDS (60), RUCIO_DAEMON_SLEEP_TIME (2),
+#   RUCIO_REPAIRER_DELTA_SECONDS (30: how long a lock stays STUCK before judge-repairer moves it)
 #
 # stdout carries only the marker line (`srcnet-rucio: ready`,
-# `srcnet-rucio: judge-evaluator running`, `srcnet-rucio: judge-cleaner running`);
+# `srcnet-rucio: judge-evaluator running`, `srcnet-rucio: judge-cleaner running`,
+# `srcnet-rucio: daemons running`);
 # every log goes to stderr.
 # SIGTERM/SIGINT are forwarded to whatever runs at that moment.
 set -uo pipefail
@@ -136,9 +141,66 @@ run_daemon() {
   exit $(( rc == 0 ? 1 : rc ))
 }
 
+# daemon_args NAME: the arguments a campaign-speed daemon runs with. Intervals are seconds, not
+# Rucio's production minutes: a campaign lasts minutes. The poller asks about transfers not
+# updated for 2 s (default 60 s); the reaper deletes every tombstoned replica (greedy).
+daemon_args() {
+  local s="${RUCIO_DAEMON_SLEEP_TIME:-2}"
+  case "$1" in
+    conveyor-submitter) echo "--sleep-time $s --total-threads 1" ;;
+    conveyor-poller) echo "--sleep-time $s --older-than 2 --total-threads 1" ;;
+    conveyor-finisher) echo "--sleep-time $s --total-threads 1" ;;
+    judge-repairer|necromancer) echo "--sleep-time $s --threads 1" ;;
+    reaper) echo "--sleep-time $s --threads 1 --greedy" ;;
+    *) return 1 ;;
+  esac
+}
+
+# run_daemons: every daemon of RUCIO_DAEMONS as a child; ready once each has a heartbeat; when
+# any of them exits the others are stopped and the container exits with its status.
+run_daemons() {
+  local names=(${RUCIO_DAEMONS:-conveyor-submitter conveyor-poller conveyor-finisher judge-repairer necromancer reaper})
+  local name
+  for name in "${names[@]}"; do
+    daemon_args "$name" >/dev/null || { log "ERROR: unknown daemon '$name' in RUCIO_DAEMONS"; exit 2; }
+  done
+  step "$PY" "$BOOT" wait-db
+  step "$PY" "$BOOT" wait-schema
+  local started=()
+  for name in "${names[@]}"; do
+    log "starting rucio-$name $(daemon_args "$name")"
+    # shellcheck disable=SC2046
+    "/opt/rucio/bin/rucio-$name" $(daemon_args "$name") >&2 &
+    started+=("$!")
+  done
+  pids=("${started[@]}")
+  local i
+  for i in "${!names[@]}"; do
+    "$PY" "$BOOT" wait-heartbeat "${names[$i]}" "${started[$i]}" &
+    local w=$!
+    pids=("${started[@]}" "$w")
+    wait_pid "$w"; local wrc=$?
+    if [ "$stopping" = 1 ]; then for p in "${started[@]}"; do wait_pid "$p"; done; exit 143; fi
+    if [ "$wrc" != 0 ]; then
+      log "ERROR: rucio-${names[$i]} wrote no heartbeat during start-up"
+      for p in "${started[@]}"; do kill -TERM "$p" 2>/dev/null; done
+      for p in "${started[@]}"; do wait_pid "$p"; done
+      exit 1
+    fi
+  done
+  pids=("${started[@]}")
+  echo "srcnet-rucio: daemons running"
+  wait -n "${started[@]}"; local rc=$?
+  if [ "$stopping" = 1 ]; then for p in "${started[@]}"; do wait_pid "$p"; done; exit 0; fi
+  log "a daemon exited (status $rc): stopping the others"
+  for p in "${started[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${started[@]}"; do wait_pid "$p"; done
+  exit $(( rc == 0 ? 1 : rc ))
+}
+
 case "$ROLE" in
-  server|judge-evaluator|judge-cleaner) ;;
-  *) log "ERROR: RUCIO_ROLE must be server, judge-evaluator or judge-cleaner, got '$ROLE'"; exit 2 ;;
+  server|judge-evaluator|judge-cleaner|daemons) ;;
+  *) log "ERROR: RUCIO_ROLE must be server, judge-evaluator, judge-cleaner or daemons, got '$ROLE'"; exit 2 ;;
 esac
 
 "$PY" "$BOOT" render || exit $?
@@ -149,4 +211,5 @@ if [ "$#" -gt 0 ]; then exec "$@"; fi
 case "$ROLE" in
   server) run_server ;;
   judge-evaluator|judge-cleaner) run_daemon "$ROLE" ;;
+  daemons) run_daemons ;;
 esac
