@@ -38,6 +38,8 @@ export function scheduleFaults(c: Campaign, target: Target, seeded: WrittenRepli
   const now = () => (Date.now() - originMs) / 1000;
   const run = <A>(e: Effect.Effect<A, { message: string }>) => Effect.runPromise(Effect.either(e));
   for (const f of c.faults) {
+    // A site loss is Rucio's business as much as the stack's: replication.ts runs it.
+    if (f.kind === "site-loss") continue;
     timers.push(
       setTimeout(async () => {
         const w: (typeof windows)[number] = { kind: f.kind, target: faultTarget(f), atSeconds: now(), endSeconds: null, undo: null };

@@ -7,13 +7,15 @@ import { createHash } from "node:crypto";
 import { Effect, Schedule } from "effect";
 import { Checksums } from "../../records/checksum.js";
 import { request, type HttpError } from "../clients/http.js";
-import { RucioClient, type RucioError } from "../clients/rucio.js";
+import { PUT_OK } from "../clients/webdav.js";
+import type { RucioError } from "../clients/rucio.js";
+import { rucioClient } from "./rucio-files.js";
 import type { PoolFile, SeededFile } from "./load-plan.js";
 import { pathOf } from "./urls.js";
 import type { Target } from "./target.js";
 
 /** Payload `i` of a run: SHA-256 in counter mode over (seed, i), so the same seed gives the same bytes. */
-function payload(seed: number, i: number, bytes: number): Uint8Array {
+export function payload(seed: number, i: number, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
   for (let off = 0, block = 0; off < bytes; off += 32, block++) {
     const h = createHash("sha256").update(`srcnet-campaign:${seed}:${i}:${block}`).digest();
@@ -50,14 +52,7 @@ export function seedFiles(
 ): Effect.Effect<{ reads: SeededFile[]; written: WrittenReplica[] }, HttpError | RucioError> {
   return Effect.gen(function* () {
     const sites = target.endpoints.sites;
-    const rucio =
-      target.endpoints.rucio === null
-        ? null
-        : new RucioClient(target.endpoints.rucio, {
-            account: target.rucio.account,
-            username: target.secrets.rucio_username ?? "",
-            password: target.secrets.rucio_password ?? "",
-          });
+    const rucio = target.endpoints.rucio === null ? null : rucioClient(target);
     const reads: SeededFile[] = [];
     const written: WrittenReplica[] = [];
     for (let i = 0; i < n && sites.length > 0; i++) {
@@ -77,7 +72,7 @@ export function seedFiles(
         } else {
           url = `${s.url}/campaign/${prefix}/seed/${i}.bin`;
         }
-        yield* request("PUT", url, { body: payloads[p]!, expect: [201, 204] });
+        yield* request("PUT", url, { body: payloads[p]!, expect: PUT_OK });
         replicas.push({ site: s.name, url });
         written.push({ site: s.name, path: pathOf(url), pool: p });
       }

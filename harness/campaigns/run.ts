@@ -18,15 +18,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromArrays } from "apache-arrow";
 import { Cause, Data, Effect, Exit, Scope } from "effect";
-import { RunRecord } from "../../records/run-record.js";
+import { RunRecord, writeAtomically } from "../../records/run-record.js";
+import { copyLinks } from "../stack/transfer.js";
 import { request } from "../clients/http.js";
 import type { Scenario } from "../../scenarios/types.js";
 import { acquireStack, isUp, TEST_SCOPE, type UpOptions } from "../stack/stack.js";
 import { removeStack } from "../docker/labels.js";
 import { scheduleFaults, type FaultClock } from "./fault-clock.js";
-import { makePool, seedFiles, verifyIntegrity, type IntegrityResult } from "./files.js";
+import { makePool, seedFiles, verifyIntegrity, type IntegrityResult, type WrittenReplica } from "./files.js";
+import { listedReplicas, rucioClient } from "./rucio-files.js";
+import { uploadDatasets } from "./datasets.js";
+import { scheduleReplication, type ReplicationClock } from "./replication.js";
+import { replicationSummary, siteLossSummary } from "./replication-summary.js";
+import { fetchTransfers } from "../clients/transfer.js";
+import { writeTransfers } from "../../records/transfer-table.js";
 import { ingestLoadOutput } from "./load-output.js";
-import { loadScenarios, type LoadPlan } from "./load-plan.js";
+import { loadScenarios, type LoadPlan, type PoolFile } from "./load-plan.js";
 import { loadPython, startLoad, type WorkerPlacement } from "./locust.js";
 import { summarise, type FaultWindow } from "./summary.js";
 import { localTarget, type Target } from "./target.js";
@@ -174,6 +181,17 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       seedFiles(target, prefix, pool, payloads, target.endpoints.sites.length > 0 ? c.files.seeded : 0, c.copies),
     );
 
+    // Replication: the datasets uploaded through Rucio before the load; rules and site losses on its clock.
+    const replicating = c.datasets.length > 0 || c.replication.length > 0 || c.faults.some((f) => f.kind === "site-loss");
+    if (replicating && (target.stack === null || target.endpoints.rucio === null)) {
+      return yield* fail(`campaign ${c.name} replicates data (datasets, replication or a site-loss), which needs the local stack with Rucio (--target local)`);
+    }
+    const rucio = target.endpoints.rucio === null ? null : rucioClient(target);
+    const expected: PoolFile[] = [...pool];
+    const uploaded = replicating ? yield* orFail("uploading the campaign's datasets", uploadDatasets(target, rucio!, prefix, c.seed, c.datasets, expected, o.log)) : [];
+    let replication: ReplicationClock | null = null;
+    yield* Effect.addFinalizer(() => Effect.sync(() => replication?.stop()));
+
     const dataset = yield* datasetFor(target, o, work);
     const local = target.kind === "local";
     const tap = tapWorkload(dataset, c.seed, 64).map((q) => (local ? q : { ...q, expectRows: null }));
@@ -223,6 +241,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       onStart: (ms) => {
         origin = ms;
         if (target.stack !== null && c.faults.length > 0) faults = scheduleFaults(c, target, seeded.written, ms, o.log);
+        if (replicating) replication = scheduleReplication(c, target, rucio!, uploaded, ms, o.log);
       },
       onProgress: (requests, errors) => {
         current = { requests, errors: errors ?? current.errors };
@@ -242,10 +261,39 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
     }
     if (ingested.end?.status === "failed") return yield* fail(`the load engine failed: ${ingested.end.message}`);
 
-    o.log(`verifying ${seeded.written.length + ingested.writes.size} replicas`);
-    const integrity: IntegrityResult = yield* verifyIntegrity(target, pool, [...seeded.written, ...ingested.writes], c.timeoutSeconds * 1000);
-    const windows: FaultWindow[] = (faults as FaultClock | null)?.windows.map(({ kind, target: t, atSeconds, endSeconds }) => ({ kind, target: t, atSeconds, endSeconds })) ?? [];
-    const { summary, windows: kneeWindows } = summarise(c, ingested, integrity, windows);
+    const clock = replication as ReplicationClock | null;
+    let extra: Record<string, unknown> = {};
+    let replicas: WrittenReplica[] = [...seeded.written, ...uploaded.flatMap((d) => d.written), ...ingested.writes];
+    const lossWindows: FaultWindow[] = [];
+    if (clock !== null) {
+      o.log(`waiting up to ${c.settle} s for every rule to be OK and every lost copy re-created`);
+      const settled = yield* Effect.promise(() => clock.settle(c.settle));
+      if (!settled) o.log(`not settled after ${c.settle} s: the summary says which rules and files are still waiting`);
+      clock.stop();
+      const rows = yield* orFail("reading the transfer service's log", fetchTransfers(target.stack!.endpoints.transfer, ingested.originEpochMs, (f) => f.includes(`:${prefix}-`)));
+      writeTransfers(record, rows, target.endpoints.sites.map((s) => s.name));
+      // The links as planned beside them, for `sim run --from-campaign` and `testbed calibrate`.
+      writeAtomically(join(o.out, "links.json"), JSON.stringify({ links: copyLinks(target.stack!.plan) }, null, 2) + "\n");
+      const states = yield* Effect.promise(() => clock.states());
+      const finalStates = states._tag === "Right" ? states.right : new Map<string, Map<string, string>>();
+      extra = { replication: replicationSummary(clock.rules, uploaded, rows, clock.losses.map((l) => l.atSeconds)), siteLoss: siteLossSummary(clock.losses, rows, finalStates) };
+      for (const l of clock.losses) {
+        const end = l.recoveredAt.size === l.recoverable.size ? Math.max(l.atSeconds, ...l.recoveredAt.values()) : null;
+        lossWindows.push({ kind: "site-loss", target: l.site, atSeconds: l.atSeconds, endSeconds: end });
+      }
+      // Integrity covers every replica Rucio lists at the end; what a site loss destroyed counts
+      // under siteLoss (recovered, or lost), not as a replica the campaign lost itself.
+      const wiped = new Set(clock.losses.map((l) => l.site));
+      const listed = yield* orFail("listing the campaign's replicas", listedReplicas(rucio!, target, uploaded, seeded.reads));
+      replicas = [...replicas.filter((r) => !wiped.has(r.site)), ...listed];
+    }
+    o.log(`verifying ${new Set(replicas.map((r) => `${r.site}\u0000${r.path}`)).size} replicas`);
+    const integrity: IntegrityResult = yield* verifyIntegrity(target, expected, replicas, c.timeoutSeconds * 1000);
+    const windows: FaultWindow[] = [
+      ...((faults as FaultClock | null)?.windows.map(({ kind, target: t, atSeconds, endSeconds }) => ({ kind, target: t, atSeconds, endSeconds })) ?? []),
+      ...lossWindows,
+    ];
+    const { summary, windows: kneeWindows } = summarise(c, ingested, integrity, windows, extra);
     record.writeTable(
       "faults",
       tableFromArrays({

@@ -82,6 +82,38 @@ const FaultFile = Schema.Union(
   Schema.Struct({ kind: Schema.Literal("storage-full"), at, for: lasting, site: name("The site.") }),
   Schema.Struct({ kind: Schema.Literal("restart"), at, service: literals(["rucio", "postgres", "dachs", "rucio-judge-evaluator"], "The service restarted.") }),
   Schema.Struct({ kind: Schema.Literal("corrupt-replica"), at, site: name("The site one of whose campaign files gets a flipped byte.") }),
+  Schema.Struct({
+    kind: Schema.Literal("site-loss"),
+    at,
+    site: name("The site whose storage is lost (wiped); it stays up, empty."),
+    detection: withDefault(duration("How long until operations notice and declare its replicas bad.", "non-negative"), () => 5),
+  }),
+);
+
+/** Datasets the campaign uploads through Rucio before the load, all files of one on one site (with a rule for that copy, as an upload makes). */
+const DatasetFile = Schema.Struct({
+  name: name("The dataset's name (its DID gets the run's prefix)."),
+  files: number({ integer: true, min: 1, max: 1000 }, "Files in the dataset."),
+  size: dataSize("Size of each file.", "positive"),
+  site: name("The site the files are uploaded to."),
+});
+
+const ruleAt = duration("When the rule is added, from the start of the load.", "non-negative");
+/** Rules added on the campaign's clock: replication by the campaign, or operations moving a whole dataset to a chosen site. */
+const ReplicationFile = Schema.Union(
+  Schema.Struct({
+    kind: Schema.Literal("replicate"),
+    at: ruleAt,
+    dataset: name("A dataset of `datasets`."),
+    copies: number({ integer: true, min: 1, max: 10 }, "Copies the rule asks for, on different sites."),
+    rses: withDefault(Schema.String.annotations({ description: "Rucio RSE expression the copies go to." }), () => "srcnet=True"),
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("operations"),
+    at: ruleAt,
+    dataset: name("A dataset of `datasets`."),
+    site: name("The site operations replicate the whole dataset to."),
+  }),
 );
 
 const THRESHOLD = /^\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$/;
@@ -139,6 +171,9 @@ export const CampaignFile = Schema.Struct({
   copies: withDefault(number({ integer: true, min: 1, max: 10 }, "Replicas of each seeded and ingested file, on different sites."), () => 2),
   timeout: withDefault(duration("Per-request timeout."), () => 10),
   phases: listOf(PhaseFile, "phases", "The campaign's phases, run one after the other."),
+  datasets: group(Schema.Array(DatasetFile), () => []),
+  replication: group(Schema.Array(ReplicationFile), () => []),
+  settle: withDefault(duration("After the load, how long to wait at most for rules to be OK and lost copies re-created."), () => 120),
   faults: group(Schema.Array(FaultFile), () => []),
   thresholds: group(Thresholds, (): typeof Thresholds.Type => ({})),
   knee: Schema.optionalWith(Schema.NullOr(Knee), { default: () => null }),
@@ -147,6 +182,8 @@ export const CampaignFile = Schema.Struct({
 export type CampaignFileType = typeof CampaignFile.Type;
 export type Load = typeof Load.Type;
 export type CampaignFault = typeof FaultFile.Type;
+export type CampaignDataset = typeof DatasetFile.Type;
+export type CampaignRule = typeof ReplicationFile.Type;
 export interface Threshold {
   metric: string;
   op: "<" | "<=" | ">" | ">=" | "==";
@@ -196,6 +233,17 @@ function crossCheck(c: CampaignFileType, file: string): ScenarioIssue[] {
   });
   c.faults.forEach((f, i) => {
     if (f.at >= total) issues.push({ file, path: `faults[${i}].at`, expected: `a time before the end of the load (${total} s)`, found: `${f.at} s` });
+  });
+  const datasets = new Set<string>();
+  c.datasets.forEach((d, i) => {
+    if (datasets.has(d.name)) issues.push({ file, path: `datasets[${i}].name`, expected: "a name no other dataset has", found: `"${d.name}" again` });
+    datasets.add(d.name);
+  });
+  c.replication.forEach((r, i) => {
+    if (!datasets.has(r.dataset)) {
+      issues.push({ file, path: `replication[${i}].dataset`, expected: `a dataset of datasets (${[...datasets].join(", ") || "none declared"})`, found: `"${r.dataset}"` });
+    }
+    if (r.at >= total) issues.push({ file, path: `replication[${i}].at`, expected: `a time before the end of the load (${total} s)`, found: `${r.at} s` });
   });
   for (const metric of Object.keys(c.thresholds)) {
     if (!/^[A-Za-z0-9_.:-]+$/.test(metric)) issues.push({ file, path: `thresholds`, expected: "metric paths such as services.tap.latencySeconds.p95", found: `"${metric}"` });

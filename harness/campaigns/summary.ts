@@ -209,7 +209,8 @@ export function metricAt(summary: unknown, path: string): number | null {
 const compare = (v: number, op: Threshold["op"], limit: number) =>
   op === "<" ? v < limit : op === "<=" ? v <= limit : op === ">" ? v > limit : op === ">=" ? v >= limit : v === limit;
 
-export function summarise(c: Campaign, s: Samples, integrity: IntegrityResult, faults: FaultWindow[]) {
+/** `extra`: sections measured beside the load (replication, site losses), in place before the thresholds are judged. */
+export function summarise(c: Campaign, s: Samples, integrity: IntegrityResult, faults: FaultWindow[], extra: Record<string, unknown> = {}) {
   const first = firstSent(s);
   const durationSeconds = Math.max(0, s.lastSeconds - first);
   const services: Record<string, unknown> = {};
@@ -256,6 +257,7 @@ export function summarise(c: Campaign, s: Samples, integrity: IntegrityResult, f
     faults: faults.map((f) => ({ ...f, ...faultEffects(s, f) })),
     knee,
     durationSeconds,
+    ...extra,
   };
   const thresholds = c.thresholds.map((th) => {
     const value = metricAt(summary, th.metric);

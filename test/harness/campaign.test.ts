@@ -57,7 +57,7 @@ describe("campaigns on the local stack", () => {
     expect(r.stdout).toMatch(/verdict: PASS/);
     const run = json("smoke", "run.json");
     expect(run).toMatchObject({ kind: "campaign", status: "complete", campaign: { name: "smoke" }, scenario: { name: "sv-2026" }, tables: expect.arrayContaining(["requests", "operations", "faults"]) });
-    expect(run.services.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(["rucio", "dachs", "webdav", "toxiproxy"]));
+    expect(run.services.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(["rucio", "dachs", "xrootd", "transfer", "toxiproxy"]));
     const summary = json("smoke", "summary.json");
     const req = rows(read("smoke", "requests"));
     for (const svc of ["tap", "soda", "webdav", "rucio", "ingest"]) {
@@ -205,14 +205,14 @@ describe("campaigns on the local stack", () => {
   it("stack clean removes the files campaigns left on the sites, and the sites still take new ones", async () => {
     const state = JSON.parse(readFileSync(join(dir, "stacks", STACK, "stack.json"), "utf8")) as { endpoints: { sites: Record<string, { direct: string }> } };
     const find = (site: string) =>
-      spawnSync("docker", ["exec", `srcnet-${STACK}-webdav-${site.toLowerCase()}`, "find", "/srv/storage", "-type", "f"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l !== "");
+      spawnSync("docker", ["exec", `srcnet-${STACK}-xrootd-${site.toLowerCase()}`, "find", "/srv/storage", "-type", "f"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l !== "");
     const files = (site: string) => find(site).length;
     // A file an earlier campaign left on UKSRC (they stay as evidence), served by the site.
     const left = find("UKSRC")[0]!;
     const url = `${state.endpoints.sites.UKSRC!.direct}${left.slice("/srv/storage".length)}`;
     expect((await fetch(url)).status).toBe(200);
     // A site more than half full is pointed out before the load.
-    spawnSync("docker", ["exec", `srcnet-${STACK}-webdav-aussrc`, "dd", "if=/dev/zero", "of=/srv/storage/campaign/filler.bin", "bs=1M", "count=140"]);
+    spawnSync("docker", ["exec", `srcnet-${STACK}-xrootd-aussrc`, "dd", "if=/dev/zero", "of=/srv/storage/campaign/filler.bin", "bs=1M", "count=140"]);
     readsCampaign("full", { files: 1, kib: 4, seconds: 2 }, []);
     const run = testbed("campaign", "run", "full.yaml", "--stack", STACK, "--out", "full");
     expect(run.status, run.stderr).toBe(0);
