@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import type { Command } from "commander";
 import type { SrcnetSummary } from "../sim/srcnet/run.js";
 import { UsageError } from "../errors/index.js";
@@ -49,19 +50,35 @@ export function registerSim(program: Command): void {
     .argument("[scenario]", "preset name or scenario file", DEFAULT_SCENARIO)
     .option("--set <path=value>", "override a scenario value (repeatable)", collect, [])
     .option("--overlay <file>", "YAML mapping of path: value overrides, applied before --set (e.g. testbed calibrate's fit)")
+    .option("--from-campaign <run>", "simulate the stack a replication campaign ran on: its sites, WAN paths and copies (the scenario argument is not used)")
     .option("--seed <n>", "random seed (overrides the scenario's)")
     .option("--out <dir>", "run directory to create (default: results/sim-<scenario>-<time>)")
     .option("--no-progress", "do not show progress on stderr")
-    .action(async (scenario: string, opts: { set: string[]; overlay?: string; seed?: string; out?: string; progress: boolean }) => {
+    .action(async (named: string, opts: { set: string[]; overlay?: string; fromCampaign?: string; seed?: string; out?: string; progress: boolean }) => {
       const seed = parseSeed(opts.seed, "--seed");
       const set = [...(opts.overlay !== undefined ? await overlaySets(opts.overlay) : []), ...opts.set];
-      const out = newDir(opts.out ?? join("results", `sim-${scenario.replace(/[^\w.-]+/g, "_")}-${stamp()}`), "--out");
+      let scenario = named;
+      let derivedFrom: import("../records/run-record.js").RunProvenance["derivedFrom"];
+      let cleanup = () => {};
+      if (opts.fromCampaign !== undefined) {
+        const { campaignScenario } = await import("../sim/calibrate/from-campaign.js");
+        const made = campaignScenario(opts.fromCampaign);
+        // The scenario goes through the same loader and checks as any file (JSON is YAML).
+        const tmp = mkdtempSync(join(tmpdir(), "testbed-from-campaign-"));
+        scenario = join(tmp, "scenario.yaml");
+        writeFileSync(scenario, JSON.stringify(made.document, null, 2));
+        cleanup = () => rmSync(tmp, { recursive: true, force: true });
+        derivedFrom = made.derivedFrom;
+        process.stderr.write(`simulating campaign run ${made.derivedFrom.run}: ${made.copies} copies over ${(made.document.links as unknown[]).length} links\n`);
+      }
+      const label = opts.fromCampaign !== undefined ? `from-${basename(opts.fromCampaign)}` : scenario;
+      const out = newDir(opts.out ?? join("results", `sim-${label.replace(/[^\w.-]+/g, "_")}-${stamp()}`), "--out");
       // Heavy modules load only when a command runs, so that --help and errors answer at once.
       const { runPoint } = await import("../sim/srcnet/point.js");
       // The bar is made at the first report, when the run's length is known.
       const ui: { bar: Progress | null } = { bar: null };
       try {
-        const r = runPoint({ scenario, set, seed, out }, (t, total) => {
+        const r = runPoint({ scenario, set, seed, out, ...(derivedFrom !== undefined ? { derivedFrom } : {}) }, (t, total) => {
           ui.bar ??= progress(total, "simulated days", 86_400, opts.progress);
           ui.bar.update(t);
         });
@@ -69,6 +86,7 @@ export function registerSim(program: Command): void {
         process.stdout.write(`${headline(r.summary)}\n${r.events} events in ${r.wallSeconds.toFixed(1)} s\nrun record: ${out}\n`);
       } finally {
         ui.bar?.stop();
+        cleanup();
       }
     });
 

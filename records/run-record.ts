@@ -24,6 +24,11 @@ export interface RunProvenance {
   scenario: { name: string; sha256?: string };
   /** Campaigns only: the campaign run (its name and the hash of its file's document). */
   campaign?: { name: string; sha256: string };
+  /**
+   * A simulation made from a measured run (`sim run --from-campaign RUN`): that run's directory
+   * name and started-at time, so the dashboard puts the two side by side.
+   */
+  derivedFrom?: { kind: "campaign"; run: string; startedAt: string };
   seed: number;
   command: string[];
   machine: { hostname: string; platform: string; arch: string; cpus: number; memoryBytes: number; node: string };
@@ -100,6 +105,7 @@ export class RunRecord {
       seed: number;
       command?: string[];
       campaign?: { name: string; document: unknown };
+      derivedFrom?: RunProvenance["derivedFrom"];
     },
   ): RunRecord {
     if (existsSync(dir)) throw new Error(`run directory already exists: ${dir}`);
@@ -111,6 +117,7 @@ export class RunRecord {
       git: gitState(),
       scenario: { name: info.scenarioName, sha256: canonicalHash(info.scenario) },
       ...(info.campaign !== undefined ? { campaign: { name: info.campaign.name, sha256: canonicalHash(info.campaign.document) } } : {}),
+      ...(info.derivedFrom !== undefined ? { derivedFrom: info.derivedFrom } : {}),
       seed: info.seed,
       command: info.command ?? process.argv.slice(2),
       machine: {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { RunRecord, writeAtomically } from "../../records/run-record.js";
+import { RunRecord, writeAtomically, type RunProvenance } from "../../records/run-record.js";
 import { writeTransfers } from "../../records/transfer-table.js";
 import { loadScenario } from "../../scenarios/load.js";
 import { runSrcnet, type SrcnetSummary } from "./run.js";
@@ -18,6 +18,8 @@ export interface SimPoint {
   seed: number | null;
   /** Run directory to create. */
   out: string;
+  /** A simulation made from a measured run (sim run --from-campaign): recorded in run.json. */
+  derivedFrom?: RunProvenance["derivedFrom"];
 }
 
 export interface PointResult {
@@ -41,6 +43,7 @@ export function runPoint(point: SimPoint, onProgress?: (simulatedSeconds: number
     scenario,
     seed: scenario.seed,
     command: ["sim", "run", point.scenario, ...point.set.flatMap((s) => ["--set", s]), ...(point.seed !== null ? ["--seed", String(point.seed)] : [])],
+    ...(point.derivedFrom !== undefined ? { derivedFrom: point.derivedFrom } : {}),
   });
   try {
     const run = runSrcnet(scenario, (t) => onProgress?.(t, scenario.durationSeconds));
