@@ -9,6 +9,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { Either, Schema } from "effect";
 import type { RunProvenance } from "../records/run-record.js";
+import { readTransfers } from "../records/transfer-table.js";
+import type { TransferRow } from "../records/transfer-record.js";
 import { UsageError } from "../errors/index.js";
 
 /** The fields of run.json the dashboard relies on; others are kept but not required. */
@@ -36,6 +38,18 @@ const decodeProvenance = Schema.decodeUnknownEither(ProvenanceSchema);
  * campaign the campaign run on it ("site-failure on srcnet-0.1").
  */
 export const runSubject = (p: Provenance): string => (p.campaign !== undefined ? `${p.campaign.name} on ${p.scenario.name}` : p.scenario.name);
+
+/**
+ * The campaign run a simulation was made from (`sim run --from-campaign RUN`: run.json
+ * `derivedFrom`), or null for a run made from a scenario alone (or a `derivedFrom` not understood).
+ */
+export function derivedFromCampaign(p: Provenance): { run: string; startedAt: string | null } | null {
+  const d = (p as { derivedFrom?: unknown }).derivedFrom;
+  if (d === null || typeof d !== "object") return null;
+  const o = d as Record<string, unknown>;
+  if (o.kind !== "campaign" || typeof o.run !== "string" || o.run === "") return null;
+  return { run: o.run, startedAt: typeof o.startedAt === "string" ? o.startedAt : null };
+}
 
 export interface RunInfo {
   /** Stable, file-name-safe identifier (used for page names). */
@@ -226,5 +240,44 @@ export function booleans(table: Table, name: string): boolean[] | null {
   if (v === null) return null;
   const out: boolean[] = new Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) out[i] = v.get(i) === true;
+  return out;
+}
+
+/**
+ * The rows of a run's `transfers.arrow` (records/transfer-record.ts), null when the run has none,
+ * or the reason they could not be read (a column missing or of the wrong type, an unknown state).
+ */
+export function readTransferRows(run: RunInfo): { rows: TransferRow[] } | { error: string } | null {
+  const path = join(run.dir, "transfers.arrow");
+  if (!existsSync(path)) return null;
+  try {
+    return { rows: readTransfers(path) };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** A link as planned (`links.json` beside `transfers.arrow`). */
+export interface PlannedLink {
+  name: string;
+  latencySeconds: number;
+  bandwidthBitsPerSecond: number;
+}
+
+/** The planned links of `links.json`, by name; empty when the run has none or it is unreadable. */
+export function readPlannedLinks(run: RunInfo): Map<string, PlannedLink> {
+  const out = new Map<string, PlannedLink>();
+  const path = join(run.dir, "links.json");
+  if (!existsSync(path)) return out;
+  try {
+    const doc = readJson(path) as { links?: unknown };
+    if (!Array.isArray(doc.links)) return out;
+    for (const l of doc.links as Record<string, unknown>[]) {
+      if (l === null || typeof l !== "object" || typeof l.name !== "string") continue;
+      out.set(l.name, { name: l.name, latencySeconds: Number(l.latencySeconds), bandwidthBitsPerSecond: Number(l.bandwidthBitsPerSecond) });
+    }
+  } catch {
+    // An unreadable links.json only leaves the planned values out.
+  }
   return out;
 }

@@ -7,11 +7,12 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../errors/index.js";
-import { discoverRecords, runSubject, type Discovery, type RunInfo } from "../records.js";
+import { derivedFromCampaign, discoverRecords, runSubject, type Discovery, type RunInfo } from "../records.js";
 import type { Thresholds } from "../regression/config.js";
+import { calibrationPage } from "./calibration.js";
 import { campaignPage } from "./campaign.js";
 import { dateText, machineText, missingSummary, provenanceSection, shortCommit, summaryMetricsSection } from "./common.js";
 import { comparisonPage } from "./compare.js";
@@ -19,6 +20,7 @@ import { historyPage } from "./history.js";
 import { badge, esc, link, Page, statusBadge, type Cell } from "./html.js";
 import { simulationPage } from "./simulation.js";
 import { sweepPage } from "./sweep.js";
+import { transferComparisonPage } from "./transfer-compare.js";
 
 /** File at the root of every built site; its presence allows `build` to replace the folder. */
 export const SITE_MARKER = ".testbed-dashboard";
@@ -45,6 +47,30 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_");
 /** The plotly.js bundle shipped with plotly.js-dist (its package "main"). */
 export function plotlyBundle(): string {
   return createRequire(import.meta.url).resolve("plotly.js-dist");
+}
+
+/** A simulation made from a campaign, and that campaign when it is among the records. */
+interface DerivedPair {
+  sim: RunInfo;
+  /** The directory name run.json's derivedFrom names. */
+  from: string;
+  campaign: RunInfo | null;
+  href: string;
+}
+
+/**
+ * Simulations made from a campaign (run.json `derivedFrom`) paired with exactly that campaign: the
+ * campaign run whose directory has the name recorded (and, when several do, the one started at the
+ * time recorded; else the latest of them).
+ */
+export function derivedPairs(sims: readonly RunInfo[], runs: readonly RunInfo[]): DerivedPair[] {
+  return sims.flatMap((sim) => {
+    const d = derivedFromCampaign(sim.run);
+    if (d === null) return [];
+    const named = runs.filter((r) => r.run.kind === "campaign" && basename(r.dir) === d.run);
+    const campaign = named.find((r) => d.startedAt !== null && r.run.startedAt === d.startedAt) ?? named.at(-1) ?? null;
+    return [{ sim, from: d.run, campaign, href: `compare/from-campaign-${sim.id}.html` }];
+  });
 }
 
 function genericPage(run: RunInfo, crumbs: { text: string; href?: string }[]): Page {
@@ -102,13 +128,19 @@ function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<B
   const add = (m: Map<string, RunInfo[]>, key: string, r: RunInfo) => m.set(key, [...(m.get(key) ?? []), r]);
   for (const r of complete) {
     add(byKey, `${r.run.kind}\u0000${runSubject(r.run)}`, r);
-    add(byScenario, `${r.run.kind}\u0000${r.run.scenario.name}`, r);
+    // A simulation made from a campaign is compared with that campaign only (below).
+    if (derivedFromCampaign(r.run) === null) add(byScenario, `${r.run.kind}\u0000${r.run.scenario.name}`, r);
   }
+  const derived = derivedPairs(
+    complete.filter((r) => r.run.kind === "simulation"),
+    found.runs,
+  );
+  const pairs = derived.filter((p): p is DerivedPair & { campaign: RunInfo } => p.campaign !== null);
   const historyKeys = [...byKey].filter(([, rs]) => rs.length >= 2);
   const scenarios = [...new Set(complete.map((r) => r.run.scenario.name))].filter(
     (s) => byScenario.has(`simulation\u0000${s}`) && byScenario.has(`campaign\u0000${s}`),
   );
-  const total = found.runs.length + found.sweeps.length + historyKeys.length + scenarios.length + 1;
+  const total = found.runs.length + found.sweeps.length + historyKeys.length + scenarios.length + pairs.length + 1;
   let done = 0;
   const write = (rel: string, page: Page) => {
     mkdirSync(dirname(join(dir, rel)), { recursive: true });
@@ -121,7 +153,14 @@ function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<B
     const crumbs = [{ text: "runs", href: "../index.html#runs" }, { text: `${r.run.kind} ${runSubject(r.run)}` }];
     let page: Page;
     try {
-      page = r.run.kind === "simulation" ? simulationPage(r, crumbs) : r.run.kind === "campaign" ? campaignPage(r, crumbs) : genericPage(r, crumbs);
+      page =
+        r.run.kind === "simulation"
+          ? simulationPage(r, crumbs)
+          : r.run.kind === "campaign"
+            ? campaignPage(r, crumbs)
+            : r.run.kind === "calibration"
+              ? calibrationPage(r, found.runs, runHref, crumbs)
+              : genericPage(r, crumbs);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       problems.push(`${r.dir}: ${msg}`);
@@ -146,15 +185,28 @@ function writeSite(found: Discovery, dir: string, options: BuildOptions): Omit<B
     write(`compare/${slug(s)}.html`, comparisonPage(s, latest("simulation"), latest("campaign"), runHref, [{ text: "simulated vs measured", href: "../index.html#compare" }, { text: s }]));
   }
 
-  write("index.html", indexPage(found, histories, scenarios, problems));
+  for (const p of pairs) {
+    const crumbs = [{ text: "simulated vs measured", href: "../index.html#compare" }, { text: `${runSubject(p.campaign.run)}, ${basename(p.campaign.dir)}` }];
+    let page: Page;
+    try {
+      page = transferComparisonPage(p.sim, p.campaign, runHref, crumbs);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      problems.push(`${p.sim.dir} against ${p.campaign.dir}: ${msg}`);
+      page = errorPage(p.sim, msg, crumbs);
+    }
+    write(p.href, page);
+  }
+
+  write("index.html", indexPage(found, histories, scenarios, derived, problems));
   copyFileSync(plotlyBundle(), join(dir, "plotly.js"));
   copyFileSync(join(assets, "dashboard.js"), join(dir, "dashboard.js"));
   copyFileSync(join(assets, "style.css"), join(dir, "style.css"));
   writeFileSync(join(dir, SITE_MARKER), JSON.stringify({ builtAt: new Date().toISOString(), runs: found.runs.length }) + "\n");
-  return { pages, runs: found.runs.length, sweeps: found.sweeps.length, histories, comparisons: scenarios.length, problems };
+  return { pages, runs: found.runs.length, sweeps: found.sweeps.length, histories, comparisons: scenarios.length + pairs.length, problems };
 }
 
-function indexPage(found: Discovery, histories: BuildResult["histories"], scenarios: string[], problems: string[]): Page {
+function indexPage(found: Discovery, histories: BuildResult["histories"], scenarios: string[], derived: DerivedPair[], problems: string[]): Page {
   const page = new Page("SRCNet testbed: runs", "");
   const sweepOf = new Map(found.sweeps.map((s) => [s.id, s]));
   const runs = [...found.runs].reverse();
@@ -166,7 +218,19 @@ function indexPage(found: Discovery, histories: BuildResult["histories"], scenar
       histories.map((h) => [link(h.href, h.title.replace(/^History: /, "")), h.runs, h.regressions > 0 ? badge(`${h.regressions} metrics`, "bad") : badge("none", "ok")]),
     );
   }
-  if (scenarios.length > 0) page.h2("Simulated vs measured", "compare").table(["scenario"], scenarios.map((s) => [link(`compare/${slug(s)}.html`, s)]));
+  if (scenarios.length > 0 || derived.length > 0) page.h2("Simulated vs measured", "compare");
+  if (scenarios.length > 0) page.table(["scenario"], scenarios.map((s) => [link(`compare/${slug(s)}.html`, s)]));
+  if (derived.length > 0) {
+    page.table(
+      ["simulation made from a campaign", "campaign run", "started"],
+      derived.map((p): Cell[] => [
+        p.campaign === null ? link(`runs/${p.sim.id}.html`, runSubject(p.sim.run)) : link(p.href, `${runSubject(p.sim.run)} (seed ${p.sim.run.seed})`),
+        p.campaign === null ? { html: `<code>${esc(p.from)}</code> ${badge("not among these records", "warn").html}` } : link(`runs/${p.campaign.id}.html`, `${runSubject(p.campaign.run)}, ${basename(p.campaign.dir)}`),
+        dateText(p.sim.run.startedAt),
+      ]),
+      { caption: "Each compared with exactly the campaign it was made from" },
+    );
+  }
   if (found.sweeps.length > 0) {
     page.h2("Sweeps", "sweeps").table(
       ["scenario", "varied", "points", "failed"],

@@ -8,6 +8,7 @@ import { quantileSorted } from "simple-statistics";
 import { CAMPAIGN_SERVICES, FAULT_COLUMNS, parseCampaignSummary, REQUEST_COLUMNS, type CampaignSummary } from "../../records/campaign-record.js";
 import { booleans, numbers, readTable, runSubject, strings, type RunInfo } from "../records.js";
 import { missingSummary, provenanceSection, summaryMetricsSection } from "./common.js";
+import { replicationSections } from "./replication.js";
 import { colourOf, faultBands, timeLayout, type FaultSpan, type Trace } from "./figures.js";
 import { badge, esc, fmtBytes, fmtMetric, fmtNumber, fmtPercent, fmtSeconds, Page, type Cell } from "./html.js";
 
@@ -200,6 +201,8 @@ export function campaignPage(run: RunInfo, crumbs: { text: string; href?: string
   }
   campaignCharts(page, run, duration);
   faultsTable(page, run);
+  const unit = timeUnit(duration);
+  replicationSections(page, run, unit, campaignFaults(readTable(run, "faults"), unit.seconds), duration);
   const bytes = readTable(run, "requests");
   const b = bytes ? numbers(bytes, REQUEST_COLUMNS.bytes) : null;
   if (b) page.p(`Payload moved: ${esc(fmtBytes(b.reduce((a, x) => a + (Number.isFinite(x) ? x : 0), 0)))} in ${fmtNumber(b.length)} requests.`);

@@ -161,6 +161,7 @@ export function fmtBytes(b: number): string {
 export function fmtSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return "—";
   const a = Math.abs(s);
+  if (a === 0) return "0 s";
   if (a < 1) return `${(s * 1000).toPrecision(3)} ms`;
   if (a < 120) return `${s.toPrecision(3)} s`;
   if (a < 7200) return `${(s / 60).toPrecision(3)} min`;
