@@ -227,7 +227,11 @@ export function wipeSite(stack: string, site: string, stateRoot?: string): Effec
     const state = readState(stack, stateRoot);
     if (state === null) return yield* new FaultError({ message: `stack "${stack}" is not up` });
     const c = yield* container(state, yield* siteRole(state, site));
-    // The health file stays: the site's server is up, only its data is gone.
-    yield* dockerFault(["exec", c.id, "sh", "-c", "find /srv/storage -mindepth 1 -maxdepth 1 ! -name .well-known -exec rm -rf {} +"]);
+    // The health file stays: the site's server is up, only its data is gone. The empty RSE root is
+    // made again, as a site's admins would after replacing the disks (Rucio's deletion checks it).
+    yield* dockerFault([
+      "exec", c.id, "sh", "-c",
+      "find /srv/storage -mindepth 1 -maxdepth 1 ! -name .well-known -exec rm -rf {} + && install -d -o xrootd -g xrootd /srv/storage/rucio",
+    ]);
   });
 }

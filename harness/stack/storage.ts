@@ -21,7 +21,7 @@ export interface SiteStorage {
 function siteContainer(state: StackState, site: string): Effect.Effect<string, DockerError> {
   const s = state.plan.sites.find((x) => x.name === site);
   const c = s === undefined ? undefined : state.containers.find((x) => x.role === s.host);
-  return c === undefined ? Effect.fail(new DockerError({ message: `stack ${state.name} has no WebDAV container for site ${site}` })) : Effect.succeed(c.id);
+  return c === undefined ? Effect.fail(new DockerError({ message: `stack ${state.name} has no storage container for site ${site}` })) : Effect.succeed(c.id);
 }
 
 /** Size and use of one site's storage, as the container's df sees its tmpfs. */
@@ -50,7 +50,8 @@ export const cleanSites = (state: StackState): Effect.Effect<{ site: string; fre
   Effect.forEach(state.plan.sites, (s) =>
     Effect.gen(function* () {
       const before = yield* usage(state, s.name);
-      yield* docker(["exec", yield* siteContainer(state, s.name), "rm", "-rf", ...CAMPAIGN_DIRS]);
+      // The RSE root itself stays (Rucio's deletion checks that it answers).
+      yield* docker(["exec", yield* siteContainer(state, s.name), "sh", "-c", `rm -rf ${CAMPAIGN_DIRS.map((d) => `'${d}'`).join(" ")} && install -d -o xrootd -g xrootd ${ROOT}/rucio`]);
       const after = yield* usage(state, s.name);
       return { site: s.name, freedBytes: Math.max(0, before.usedBytes - after.usedBytes), after };
     }),

@@ -148,7 +148,7 @@ daemon_args() {
   local s="${RUCIO_DAEMON_SLEEP_TIME:-2}"
   case "$1" in
     conveyor-submitter) echo "--sleep-time $s --total-threads 1" ;;
-    conveyor-poller) echo "--sleep-time $s --older-than 2 --total-threads 1" ;;
+    conveyor-poller) echo "--sleep-time $s --older-than 2" ;;
     conveyor-finisher) echo "--sleep-time $s --total-threads 1" ;;
     judge-repairer|necromancer) echo "--sleep-time $s --threads 1" ;;
     reaper) echo "--sleep-time $s --threads 1 --greedy" ;;
@@ -169,8 +169,11 @@ run_daemons() {
   local started=()
   for name in "${names[@]}"; do
     log "starting rucio-$name $(daemon_args "$name")"
+    # The poller runs in its run-once mode in a loop (poller-loop.py says why).
+    local exe="/opt/rucio/bin/rucio-$name"
+    if [ "$name" = conveyor-poller ]; then exe=/opt/rucio/tools/rucio-conveyor-poller-loop; fi
     # shellcheck disable=SC2046
-    "/opt/rucio/bin/rucio-$name" $(daemon_args "$name") >&2 &
+    "$exe" $(daemon_args "$name") >&2 &
     started+=("$!")
   done
   pids=("${started[@]}")
