@@ -37,7 +37,7 @@ const issues = (doc: unknown) => {
 
 describe("campaign descriptions", () => {
   it("every preset validates, with its phases back to back", () => {
-    expect(campaignPresetNames()).toEqual(["scalability", "site-failure", "smoke", "wan-degrade"]);
+    expect(campaignPresetNames()).toEqual(["replicate", "scalability", "site-failure", "site-loss", "smoke", "transfer-calibration", "wan-degrade"]);
     for (const n of campaignPresetNames()) {
       const { campaign: c } = loadCampaign(n);
       let t = 0;
@@ -48,6 +48,29 @@ describe("campaign descriptions", () => {
       expect(c.durationSeconds).toBe(t);
     }
     expect(loadCampaign("smoke").campaign.durationSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it("replication: rules name declared datasets, before the end of the load; dataset names are unique", () => {
+    const ds = { name: "survey", files: 2, size: "1 MiB", site: "UKSRC" };
+    expect(
+      issues({
+        ...base,
+        datasets: [ds, ds],
+        replication: [
+          { kind: "replicate", at: "0 s", dataset: "surveys", copies: 2 },
+          { kind: "operations", at: "12 s", dataset: "survey", site: "CHSRC" },
+        ],
+      }),
+    ).toEqual([
+      'datasets[1].name: expected a name no other dataset has, found "survey" again',
+      'replication[0].dataset: expected a dataset of datasets (survey), found "surveys"',
+      "replication[1].at: expected a time before the end of the load (10 s), found 12 s",
+    ]);
+    expect(issues({ ...base, replication: [{ kind: "replicate", at: "0 s", dataset: "x", copies: 0 }] }).join("\n")).toMatch(/replication\[0\]\.copies: expected/);
+    const c = decodeCampaign({ ...base, datasets: [ds], replication: [{ kind: "replicate", at: "1 s", dataset: "survey", copies: 2 }], faults: [{ kind: "site-loss", site: "CHSRC", at: "5 s" }] }, "c.yaml");
+    expect(c.replication[0]).toEqual({ kind: "replicate", at: 1, dataset: "survey", copies: 2, rses: "srcnet=True" });
+    expect(c.faults[0]).toEqual({ kind: "site-loss", at: 5, site: "CHSRC", detection: 5 });
+    expect(c.settle).toBe(120);
   });
 
   it("names the path, what was expected and what was found", () => {
@@ -71,7 +94,7 @@ describe("campaign descriptions", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const missing = testbed("campaign", "run", "no-such-campaign");
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/expected a campaign preset \(scalability, site-failure, smoke, wan-degrade\) or a readable YAML file, found no such preset or file/);
+    expect(missing.stderr).toMatch(/expected a campaign preset \(replicate, scalability, site-failure, site-loss, smoke, transfer-calibration, wan-degrade\) or a readable YAML file, found no such preset or file/);
   });
 });
 
