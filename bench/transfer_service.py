@@ -30,7 +30,7 @@ start -> end against the peer's filecopy call, submit -> first start, and the re
 copy's start after the end that freed its slot). BENCH_ACTIVE sets K (default 4). The machine's
 cores are shared by XRootD (both sites), the service and this process, as they would be in CI.
 
-    npm run bench:transfer   ($(bash scripts/transfer-venv.sh)/bin/python bench/transfer_service.py)
+    npm run bench:transfer   ($(bash scripts/python-venv.sh transfer)/bin/python bench/transfer_service.py)
 """
 
 from __future__ import annotations

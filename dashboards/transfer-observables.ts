@@ -10,12 +10,8 @@ import type { TransferRow } from "../records/transfer-record.js";
 /** The columns the observables need (a `TransferRow` has them all). */
 export type TransferLike = Pick<TransferRow, "link" | "destination" | "file" | "bytes" | "submitSeconds" | "startSeconds" | "endSeconds" | "state">;
 
-export interface Dist {
-  count: number;
-  p50: number;
-  p95: number;
-  max: number;
-}
+export type { Dist } from "../records/campaign-record.js";
+import type { Dist } from "../records/campaign-record.js";
 
 /** Linear interpolation between order statistics (as the campaign summaries compute percentiles). */
 export function quantile(sorted: ArrayLike<number>, q: number): number {

@@ -104,3 +104,70 @@ export function parseCampaignSummary(raw: unknown): { summary: CampaignSummary }
   const r = decode(raw);
   return Either.isRight(r) ? { summary: r.right } : { error: r.left.message.split("\n").slice(0, 4).join(" ") };
 }
+
+/** Quantiles of a sample (durations, lags): its size, median, 95th percentile and maximum. */
+export interface Dist {
+  count: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** summary.json `replication.rules[]`: one rule a replication campaign added, and what became of it. */
+export interface RuleSummary {
+  /** `kind:dataset:rses`, how thresholds name it. */
+  name: string;
+  kind: "replicate" | "operations";
+  dataset: string;
+  copies: number;
+  rses: string;
+  id: string | null;
+  /** Seconds since the campaign started when Rucio accepted it. */
+  addedSeconds: number;
+  /** From added until the monitor first saw it OK; null if it never was. */
+  okAfterSeconds: number | null;
+  state: string;
+  locksOk: number;
+  locksReplicating: number;
+  locksStuck: number;
+  /** Per file it made copy: from the rule to the end of the file's last copy it caused. */
+  lagSeconds: Dist | null;
+  error?: string;
+}
+
+/** summary.json `replication.links[LINK]`: the transfers of one link (`SOURCE->DESTINATION`). */
+export interface LinkSummary {
+  transfers: number;
+  finished: number;
+  failed: number;
+  bytes: number;
+  /** Bytes of finished transfers over the span from the first start to the last end. */
+  throughputBytesPerSecond: number;
+  durationSeconds: Dist | null;
+}
+
+/** summary.json `replication`. */
+export interface ReplicationSummary {
+  rules: RuleSummary[];
+  rulesOk: number;
+  rulesNotOk: number;
+  ruleOkSeconds: Dist | null;
+  lagSeconds: Dist | null;
+  links: Record<string, LinkSummary>;
+}
+
+/** summary.json `siteLoss[SITE]`: one site loss and Rucio's recovery from it. */
+export interface SiteLossSummary {
+  atSeconds: number;
+  declaredSeconds: number | null;
+  filesAffected: number;
+  filesRecoverable: number;
+  filesRecovered: number;
+  /** From the loss until the last file with a survivor had its copies again; null if some never did. */
+  recoverySeconds: number | null;
+  lostFiles: number;
+  /** The lost files by name (`scope:name`). */
+  lost: string[];
+  bytesMovedByLink: Record<string, number>;
+  error?: string;
+}

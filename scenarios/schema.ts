@@ -1250,6 +1250,12 @@ function unbuild(s: Scenario, ast: AST.AST): Either.Either<ScenarioFileType, Par
 
 type TransfersFile = ScenarioFileType["policies"]["transfers"];
 
+/** FTS's optimizer with every value at its default (OPTIMIZER.md's defaults, as a scenario gets them). */
+export function defaultTransferOptimizer(): Scenario["policies"]["transfers"]["optimizer"] {
+  const { steadyInterval, ...optimizer } = defaultsOf(TransferOptimizerFile)();
+  return { ...optimizer, steadyIntervalSeconds: steadyInterval };
+}
+
 /** policies.transfers as the simulator reads it: SI units, checksum rates in bytes per second. */
 function transfersOf(t: TransfersFile): Scenario["policies"]["transfers"] {
   const { steadyInterval, ...optimizer } = t.optimizer;

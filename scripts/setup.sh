@@ -64,5 +64,5 @@ if [ "$mode" = "--test" ] || [ "$mode" = "--stack" ] || [ "$mode" = "--bench" ];
   bash scripts/start-dockerd.sh
   bash scripts/go-tools.sh toxiproxy
   bash scripts/python-venv.sh >/dev/null
-  bash scripts/transfer-venv.sh >/dev/null
+  bash scripts/python-venv.sh transfer >/dev/null
 fi

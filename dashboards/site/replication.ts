@@ -5,6 +5,7 @@
  * time, and what each site loss cost (files recovered, how long it took, the files lost by name).
  * Campaigns without these sections get none of them.
  */
+import type { ReplicationSummary, RuleSummary, SiteLossSummary as RecordedSiteLoss } from "../../records/campaign-record.js";
 import type { TransferRow } from "../../records/transfer-record.js";
 import { readPlannedLinks, readTransferRows, type RunInfo } from "../records.js";
 import { destinationOf, type CampaignTimes, type Dist } from "../transfer-observables.js";
@@ -12,52 +13,9 @@ import { at } from "./common.js";
 import { colourOf, decimate, faultBands, timeLayout, type FaultSpan, type Trace } from "./figures.js";
 import { badge, esc, fmtBytes, fmtNumber, fmtSeconds, Page, type Cell } from "./html.js";
 
-export interface RuleSummary {
-  name: string;
-  kind: string;
-  dataset: string;
-  copies: number;
-  rses: string;
-  addedSeconds: number;
-  okAfterSeconds: number | null;
-  state: string;
-  locksOk: number;
-  locksReplicating: number;
-  locksStuck: number;
-  lagSeconds: Dist | null;
-  error?: string;
-}
-
-export interface LinkSummary {
-  transfers: number;
-  finished: number;
-  failed: number;
-  bytes: number;
-  throughputBytesPerSecond: number;
-  durationSeconds: Dist | null;
-}
-
-export interface ReplicationSummary {
-  rules: RuleSummary[];
-  rulesOk: number;
-  rulesNotOk: number;
-  ruleOkSeconds: Dist | null;
-  lagSeconds: Dist | null;
-  links: Record<string, LinkSummary>;
-}
-
-export interface SiteLossSummary {
+/** A site loss as the page shows it: the summary's entry with its site. */
+export interface SiteLossSummary extends RecordedSiteLoss {
   site: string;
-  atSeconds: number;
-  declaredSeconds: number;
-  filesAffected: number;
-  filesRecoverable: number;
-  filesRecovered: number;
-  recoverySeconds: number | null;
-  lostFiles: number;
-  lost: string[];
-  bytesMovedByLink: Record<string, number>;
-  error?: string;
 }
 
 const obj = (v: unknown): Record<string, unknown> | null => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
@@ -78,7 +36,9 @@ export function replicationOf(summary: unknown): ReplicationSummary | null {
   return {
     rules: rules.map((o) => ({
       name: s(o.name),
-      kind: s(o.kind),
+      // Read leniently: an unknown kind is shown as it was written.
+      kind: s(o.kind) as RuleSummary["kind"],
+      id: typeof o.id === "string" ? o.id : null,
       dataset: s(o.dataset),
       copies: n(o.copies),
       rses: s(o.rses),

@@ -6,26 +6,17 @@
  * lost (no surviving copy: Rucio lists no available replica of them at the end), and the bytes
  * moved per link to recover.
  */
+import type { Dist, LinkSummary, ReplicationSummary, RuleSummary, SiteLossSummary } from "../../records/campaign-record.js";
 import type { TransferRow } from "../../records/transfer-record.js";
 import type { UploadedDataset } from "./datasets.js";
 import type { LossRecord, RuleRecord } from "./replication.js";
 import { quantileSorted } from "./summary.js";
 
-const dist = (xs: number[]) => {
+const dist = (xs: number[]): Dist | null => {
   if (xs.length === 0) return null;
   const s = Float64Array.from(xs).sort();
   return { count: xs.length, p50: quantileSorted(s, 0.5), p95: quantileSorted(s, 0.95), max: s[s.length - 1]! };
 };
-
-export interface LinkSummary {
-  transfers: number;
-  finished: number;
-  failed: number;
-  bytes: number;
-  /** Bytes of finished transfers over the span from the first start to the last end on the link. */
-  throughputBytesPerSecond: number;
-  durationSeconds: ReturnType<typeof dist>;
-}
 
 export function linkSummaries(rows: readonly TransferRow[]): Record<string, LinkSummary> {
   const by = new Map<string, TransferRow[]>();
@@ -61,11 +52,11 @@ function lags(rule: RuleRecord, dataset: UploadedDataset | undefined, rows: read
 }
 
 /** `lossesAt`: when site losses struck; copies submitted after one are recovery, not the rules' replication. */
-export function replicationSummary(rules: readonly RuleRecord[], datasets: readonly UploadedDataset[], rows: readonly TransferRow[], lossesAt: readonly number[] = []) {
+export function replicationSummary(rules: readonly RuleRecord[], datasets: readonly UploadedDataset[], rows: readonly TransferRow[], lossesAt: readonly number[] = []): ReplicationSummary {
   const byName = new Map(datasets.map((d) => [d.name, d]));
   const sorted = [...rules].sort((a, b) => a.addedSeconds - b.addedSeconds);
   const allLags: number[] = [];
-  const ruleOut = sorted.map((r, i) => {
+  const ruleOut = sorted.map((r, i): RuleSummary => {
     // A file's transfers belong to the latest rule on its dataset added before them, until a site loss.
     const next = Math.min(sorted.slice(i + 1).find((x) => x.dataset === r.dataset)?.addedSeconds ?? Infinity, ...lossesAt.filter((t) => t > r.addedSeconds));
     const l = lags(r, byName.get(r.dataset), rows, next);
@@ -99,9 +90,9 @@ export function replicationSummary(rules: readonly RuleRecord[], datasets: reado
 }
 
 /** `finalStates`: each campaign file's replica states at the end (Rucio, all states). */
-export function siteLossSummary(losses: readonly LossRecord[], rows: readonly TransferRow[], finalStates: Map<string, Map<string, string>>) {
+export function siteLossSummary(losses: readonly LossRecord[], rows: readonly TransferRow[], finalStates: Map<string, Map<string, string>>): Record<string, SiteLossSummary> {
   return Object.fromEntries(
-    losses.map((l) => {
+    losses.map((l): [string, SiteLossSummary] => {
       const lost = [...l.affected.keys()].filter((f) => ![...(finalStates.get(f)?.values() ?? [])].includes("AVAILABLE")).sort();
       const recovered = [...l.recoveredAt.values()];
       const all = recovered.length === l.recoverable.size;
@@ -117,7 +108,6 @@ export function siteLossSummary(losses: readonly LossRecord[], rows: readonly Tr
           filesAffected: l.affected.size,
           filesRecoverable: l.recoverable.size,
           filesRecovered: recovered.length,
-          /** From the loss until the last recoverable file had its copies again; null if some never did. */
           recoverySeconds: all ? (recovered.length === 0 ? 0 : Math.max(...recovered) - l.atSeconds) : null,
           lostFiles: lost.length,
           lost,

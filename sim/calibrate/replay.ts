@@ -10,6 +10,7 @@ import { Simulation } from "../kernel/index.js";
 import { Network, type SharingMode } from "../network/index.js";
 import type { TransferRow } from "../../records/transfer-record.js";
 import type { Scenario } from "../../scenarios/types.js";
+import { defaultTransferOptimizer } from "../../scenarios/schema.js";
 import { ProductTable } from "../srcnet/components/products.js";
 import { Transfers, type TransferClient } from "../srcnet/components/transfers.js";
 import type { Topology } from "../srcnet/topology.js";
@@ -155,20 +156,8 @@ export function replay(p: Prepared, params: ReplayParams, settings: ReplaySettin
     setupSeconds: Math.max(0, params.setupSeconds),
     checksumSourceBytesPerSecond: settings.checksumSourceBytesPerSecond,
     checksumDestinationBytesPerSecond: settings.checksumDestinationBytesPerSecond,
-    optimizer: {
-      enabled: false,
-      minActive: 2,
-      maxActive: 130,
-      mode: "normal",
-      increaseStep: 1,
-      aggressiveIncreaseStep: 2,
-      decreaseStep: 1,
-      emaAlpha: 0.1,
-      lowSuccessRate: 97,
-      baseSuccessRate: 96,
-      maxStreams: 16,
-      steadyIntervalSeconds: 300,
-    },
+    // The replay gives every transfer its measured start: no limit on actives to decide.
+    optimizer: { ...defaultTransferOptimizer(), enabled: false },
   };
   const products = new ProductTable(sim, n, false);
   const tr = new Transfers(sim, net, topo, policy, products);

@@ -1,4 +1,5 @@
 import type { Scenario, Site, TransferOptimizer } from "../../../scenarios/types.js";
+import { defaultTransferOptimizer } from "../../../scenarios/schema.js";
 import { Simulation } from "../../../sim/kernel/index.js";
 import { Network } from "../../../sim/network/index.js";
 import { ProductTable } from "../../../sim/srcnet/components/products.js";
@@ -22,20 +23,7 @@ export function site(name: string, over: Partial<Site> = {}): Site {
 }
 
 /** The optimizer's defaults (harness/transfer/OPTIMIZER.md), as the scenario schema gives them. */
-export const FTS_OPTIMIZER: TransferOptimizer = {
-  enabled: true,
-  minActive: 2,
-  maxActive: 130,
-  mode: "normal",
-  increaseStep: 1,
-  aggressiveIncreaseStep: 2,
-  decreaseStep: 1,
-  emaAlpha: 0.1,
-  lowSuccessRate: 97,
-  baseSuccessRate: 96,
-  maxStreams: 16,
-  steadyIntervalSeconds: 300,
-};
+export const FTS_OPTIMIZER: TransferOptimizer = defaultTransferOptimizer();
 
 /**
  * One telescope T producing fixed-size products (sigma 0) at `productsPerHour`, ingested at A;
