@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { tableFromArrays } from "apache-arrow";
 import { Cause, Data, Effect, Exit, Scope } from "effect";
 import { RunRecord, writeAtomically } from "../../records/run-record.js";
-import { copyLinks } from "../stack/transfer.js";
+import { copyLinks, STACK_TRANSFERS } from "../stack/transfer.js";
 import { request } from "../clients/http.js";
 import type { Scenario } from "../../scenarios/types.js";
 import { acquireStack, isUp, TEST_SCOPE, type UpOptions } from "../stack/stack.js";
@@ -273,7 +273,7 @@ export function runCampaign(o: RunOptions): Effect.Effect<RunResult, CampaignErr
       const rows = yield* orFail("reading the transfer service's log", fetchTransfers(target.stack!.endpoints.transfer, ingested.originEpochMs, (f) => f.includes(`:${prefix}-`)));
       writeTransfers(record, rows, target.endpoints.sites.map((s) => s.name));
       // The links as planned beside them, for `sim run --from-campaign` and `testbed calibrate`.
-      writeAtomically(join(o.out, "links.json"), JSON.stringify({ links: copyLinks(target.stack!.plan) }, null, 2) + "\n");
+      writeAtomically(join(o.out, "links.json"), JSON.stringify({ links: copyLinks(target.stack!.plan), transfers: STACK_TRANSFERS }, null, 2) + "\n");
       const states = yield* Effect.promise(() => clock.states());
       const finalStates = states._tag === "Right" ? states.right : new Map<string, Map<string, string>>();
       extra = { replication: replicationSummary(clock.rules, uploaded, rows, clock.losses.map((l) => l.atSeconds)), siteLoss: siteLossSummary(clock.losses, rows, finalStates) };

@@ -74,3 +74,20 @@ export function copyLinks(plan: StackPlan): { name: string; latencySeconds: numb
     .filter((p) => p.from !== CLIENT && Number.isFinite(p.bandwidthBitsPerSecond))
     .map((p) => ({ name: `${p.to}->${p.from}`, latencySeconds: p.latencySeconds, bandwidthBitsPerSecond: p.bandwidthBitsPerSecond }));
 }
+
+/**
+ * How copies move on the stack, in the terms of the simulator's transfer model (links.json's
+ * `transfers`, which `testbed calibrate` and `sim run --from-campaign` read): one TCP stream per
+ * copy (an HTTP third-party pull); no window cap, since the proxy ends TCP inside the stack (its
+ * latency is a delay toxic, not the connections' round trip); each path's rate split evenly among
+ * its connections (htb), i.e. max-min; the destination's adler32 read as it arrives (XRootD) at
+ * about 1 GB/s; and the transfer service's optimizer deciding every 10 s.
+ */
+export const STACK_TRANSFERS = {
+  streamsPerTransfer: 1,
+  windowBytes: 2 ** 30,
+  checksumSourceBytesPerSecond: null,
+  checksumDestinationBytesPerSecond: 1e9,
+  sharing: "max-min",
+  optimizerIntervalSeconds: CAMPAIGN_OPTIMIZER_INTERVAL_SECONDS,
+} as const;

@@ -10,8 +10,9 @@
  *   site they go to) is taken from the measurement; what the simulation predicts is the rest.
  * - nothing else happening (no telescopes, no users' jobs, no faults: a site loss shows as the
  *   recovery copies submitted after it), and transfers.arrow written.
- * The transfer policies are the stack scenario's, unless an overlay (testbed calibrate's fit) or
- * --set says otherwise.
+ * The transfer policies are the stack scenario's, with how the stack's copies move where the
+ * record says (links.json `transfers`: streams, window, checksum rates, sharing, the optimizer's
+ * interval), unless an overlay (testbed calibrate's fit) or --set says otherwise.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -20,6 +21,7 @@ import type { RunProvenance } from "../../records/run-record.js";
 import type { TransferRow } from "../../records/transfer-record.js";
 import { readTransfers } from "../../records/transfer-table.js";
 import { loadScenarioDocument } from "../../scenarios/load.js";
+import { defaultTransferOptimizer } from "../../scenarios/schema.js";
 
 type Doc = Record<string, unknown>;
 
@@ -99,7 +101,33 @@ export function campaignScenario(runDir: string): { document: Doc; derivedFrom: 
     if (!pairs.has(key)) pairs.set(key, l);
   }
   const end = Math.max(...rows.map((r) => (Number.isFinite(r.endSeconds) ? r.endSeconds : r.submitSeconds)));
-  const transfers = ((base.policies as Doc | undefined)?.transfers ?? {}) as Doc;
+  const transfers = { ...(((base.policies as Doc | undefined)?.transfers ?? {}) as Doc) };
+  const network = { ...((base.network as Doc | undefined) ?? {}) };
+  const how = linksDoc.transfers as Record<string, unknown> | undefined;
+  if (how !== undefined) {
+    const num = (k: string) => (typeof how[k] === "number" ? (how[k] as number) : undefined);
+    if (num("streamsPerTransfer") !== undefined) transfers.streamsPerTransfer = num("streamsPerTransfer");
+    if (num("windowBytes") !== undefined) transfers.window = `${num("windowBytes")} B`;
+    if ("checksumSourceBytesPerSecond" in how || "checksumDestinationBytesPerSecond" in how) {
+      const rate = (k: string) => (typeof how[k] === "number" ? `${(how[k] as number) * 8} bit/s` : null);
+      transfers.checksumRate = { source: rate("checksumSourceBytesPerSecond"), destination: rate("checksumDestinationBytesPerSecond") };
+    }
+    if (num("optimizerIntervalSeconds") !== undefined) {
+      transfers.optimizer = { ...((transfers.optimizer as Doc | undefined) ?? {}), steadyInterval: `${num("optimizerIntervalSeconds")} s` };
+    }
+    if (typeof how.sharing === "string") network.sharing = how.sharing;
+  }
+  // The service keeps each link's optimizer memory from one campaign to the next: when every copy
+  // started under a limit above the optimizer's minimum, the links were warm, and a simulation
+  // starting from the minimum would hold back copies the stack ran at once. Then the simulated
+  // channels run at the lowest limit the copies saw, without the optimizer.
+  const limits = rows.map((r) => r.actives).filter((a) => a > 0);
+  const optimizer = (transfers.optimizer as Doc | undefined) ?? {};
+  const minActive = typeof optimizer.minActive === "number" ? optimizer.minActive : defaultTransferOptimizer().minActive;
+  if (limits.length === rows.length && Math.min(...limits) > minActive) {
+    transfers.optimizer = { ...optimizer, enabled: false };
+    transfers.maxActivePerPair = Math.min(...limits);
+  }
   const document: Doc = {
     ...base,
     name: `${run.scenario.name}-from-${basename(runDir)}`.slice(0, 120),
@@ -114,6 +142,7 @@ export function campaignScenario(runDir: string): { document: Doc; derivedFrom: 
       return { from, to, bandwidth: `${l.bandwidthBitsPerSecond} bit/s`, latency: `${l.latencySeconds} s` };
     }),
     injections: injectionsOf(copies),
+    network,
     policies: { ...((base.policies as Doc | undefined) ?? {}), diskToTapeAfter: null, transfers },
     output: { ...((base.output as Doc | undefined) ?? {}), transferEvents: true, productEvents: false },
   };

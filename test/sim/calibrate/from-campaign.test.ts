@@ -79,6 +79,26 @@ describe("sim run --from-campaign: the stack a campaign ran on, simulated", () =
     ]);
   });
 
+  it("takes how the stack's copies move from links.json, and warm links (every copy under a limit above the minimum) without the optimizer", () => {
+    const dir = campaignRecord();
+    const links = JSON.parse(readFileSync(join(dir, "links.json"), "utf8"));
+    links.transfers = { streamsPerTransfer: 1, windowBytes: 1073741824, checksumSourceBytesPerSecond: null, checksumDestinationBytesPerSecond: 1e9, sharing: "max-min", optimizerIntervalSeconds: 10 };
+    writeFileSync(join(dir, "links.json"), JSON.stringify(links));
+    const cold = campaignScenario(dir).document as { network: { sharing: string }; policies: { transfers: Record<string, unknown> } };
+    expect(cold.network.sharing).toBe("max-min");
+    expect(cold.policies.transfers).toMatchObject({
+      streamsPerTransfer: 1,
+      window: "1073741824 B",
+      checksumRate: { source: null, destination: "8000000000 bit/s" },
+      optimizer: { steadyInterval: "10 s" },
+    });
+    expect((cold.policies.transfers.optimizer as { enabled?: boolean }).enabled).not.toBe(false);
+    const rows = readTransfers(join(dir, "transfers.arrow")).map((r) => ({ ...r, actives: 66 }));
+    writeTransfers(join(dir, "transfers.arrow"), rows);
+    const warm = campaignScenario(dir).document as { policies: { transfers: Record<string, unknown> } };
+    expect(warm.policies.transfers).toMatchObject({ maxActivePerPair: 66, optimizer: { enabled: false, steadyInterval: "10 s" } });
+  });
+
   it("runs: a simulation record naming its campaign, with the same copies on the same links", () => {
     const camp = campaignRecord();
     const out = join(mkdtempSync(join(tmpdir(), "from-campaign-out-")), "sim");
