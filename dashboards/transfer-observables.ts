@@ -11,27 +11,10 @@ import type { TransferRow } from "../records/transfer-record.js";
 export type TransferLike = Pick<TransferRow, "link" | "destination" | "file" | "bytes" | "submitSeconds" | "startSeconds" | "endSeconds" | "state">;
 
 export type { Dist } from "../records/campaign-record.js";
-import type { Dist } from "../records/campaign-record.js";
-
-/** Linear interpolation between order statistics (as the campaign summaries compute percentiles). */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
+import { distOf as dist, type Dist } from "../records/campaign-record.js";
 
 /** The finite values, sorted. */
 export const sortedFinite = (xs: readonly number[]): number[] => xs.filter(Number.isFinite).sort((a, b) => a - b);
-
-/** count, p50, p95, max of the finite values; null when there are none. */
-export function dist(xs: readonly number[]): Dist | null {
-  const s = sortedFinite(xs);
-  if (s.length === 0) return null;
-  return { count: s.length, p50: quantile(s, 0.5), p95: quantile(s, 0.95), max: s[s.length - 1]! };
-}
 
 export interface LinkObservable {
   link: string;

@@ -113,6 +113,27 @@ export interface Dist {
   max: number;
 }
 
+/**
+ * The contract's percentile: linear interpolation between order statistics of values sorted in
+ * ascending order (NaN when there are none). Every percentile in a campaign record, and every one
+ * the dashboard computes beside them, is this.
+ */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** count, p50, p95 and max of the finite values; null when there are none. */
+export function distOf(xs: readonly number[]): Dist | null {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return { count: s.length, p50: quantileSorted(s, 0.5), p95: quantileSorted(s, 0.95), max: s[s.length - 1]! };
+}
+
 /** summary.json `replication.rules[]`: one rule a replication campaign added, and what became of it. */
 export interface RuleSummary {
   /** `kind:dataset:rses`, how thresholds name it. */

@@ -5,7 +5,8 @@
  * after each of the campaign's rules, the recovery after each site loss.
  */
 import { readTransferRows, runSubject, type RunInfo } from "../records.js";
-import { quantile, ratio, transferObservables, type Dist, type TransferObservables } from "../transfer-observables.js";
+import { quantileSorted } from "../../records/campaign-record.js";
+import { ratio, transferObservables, type Dist, type TransferObservables } from "../transfer-observables.js";
 import { shortCommit } from "./common.js";
 import { colourOf, type Trace } from "./figures.js";
 import { badge, esc, fmtNumber, fmtSeconds, link, Page, type Cell } from "./html.js";
@@ -22,7 +23,7 @@ export function ecdfTrace(sorted: readonly number[], name: string, style: Record
   const y: number[] = [];
   for (let i = 0; i < k; i++) {
     const q = k === 1 ? 1 : i / (k - 1);
-    x.push(quantile(sorted, q));
+    x.push(quantileSorted(sorted, q));
     y.push(q);
   }
   return { type: "scatter", mode: "lines", name, x, y, line: { shape: "hv", ...style }, hovertemplate: `${name}: %{x:.3g} s, %{y:.1%}<extra></extra>` };

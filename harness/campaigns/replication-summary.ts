@@ -6,17 +6,10 @@
  * lost (no surviving copy: Rucio lists no available replica of them at the end), and the bytes
  * moved per link to recover.
  */
-import type { Dist, LinkSummary, ReplicationSummary, RuleSummary, SiteLossSummary } from "../../records/campaign-record.js";
+import { distOf as dist, type LinkSummary, type ReplicationSummary, type RuleSummary, type SiteLossSummary } from "../../records/campaign-record.js";
 import type { TransferRow } from "../../records/transfer-record.js";
 import type { UploadedDataset } from "./datasets.js";
 import type { LossRecord, RuleRecord } from "./replication.js";
-import { quantileSorted } from "./summary.js";
-
-const dist = (xs: number[]): Dist | null => {
-  if (xs.length === 0) return null;
-  const s = Float64Array.from(xs).sort();
-  return { count: xs.length, p50: quantileSorted(s, 0.5), p95: quantileSorted(s, 0.95), max: s[s.length - 1]! };
-};
 
 export function linkSummaries(rows: readonly TransferRow[]): Record<string, LinkSummary> {
   const by = new Map<string, TransferRow[]>();

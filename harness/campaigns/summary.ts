@@ -4,6 +4,7 @@
  * ramp, the thresholds and the verdict.
  */
 import type { Campaign, Load, Service, Threshold } from "./schema.js";
+import { quantileSorted } from "../../records/campaign-record.js";
 import type { IntegrityResult } from "./files.js";
 
 import type { OperationColumns, RequestColumns } from "./load-output.js";
@@ -23,15 +24,6 @@ export interface FaultWindow {
 }
 
 type Percentiles = { p50: number; p90: number; p95: number; p99: number } | null;
-
-/** Linear interpolation between order statistics (the contract's definition), of sorted values. */
-export function quantileSorted(xs: Float64Array, q: number): number {
-  if (xs.length === 0) return NaN;
-  const h = (xs.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(xs.length - 1, lo + 1);
-  return xs[lo]! + (h - lo) * (xs[hi]! - xs[lo]!);
-}
 
 function percentiles(values: Float64Array): Percentiles {
   if (values.length === 0) return null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { destinationOf, dist, quantile, ratio, transferObservables } from "../../dashboards/transfer-observables.js";
+import { distOf as dist, quantileSorted as quantile } from "../../records/campaign-record.js";
+import { destinationOf, ratio, transferObservables } from "../../dashboards/transfer-observables.js";
 import { MEASURED, SIMULATED, TIMES } from "./transfer-fixture.js";
 
 describe("transfer observables", () => {

@@ -12,7 +12,8 @@ import { campaignPresetNames, loadCampaign } from "../../harness/campaigns/load.
 import { decodeCampaign } from "../../harness/campaigns/schema.js";
 import { loadScenarios } from "../../harness/campaigns/load-plan.js";
 import { loadPython } from "../../harness/campaigns/locust.js";
-import { knees, metricAt, quantileSorted, summarise, type Samples } from "../../harness/campaigns/summary.js";
+import { knees, metricAt, summarise, type Samples } from "../../harness/campaigns/summary.js";
+import { quantileSorted } from "../../records/campaign-record.js";
 import { configTarget } from "../../harness/campaigns/target.js";
 import { allowSet, hostAllowed, hostOf, pathOf } from "../../harness/campaigns/urls.js";
 import { ScenarioError } from "../../scenarios/errors.js";
