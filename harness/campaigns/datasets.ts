@@ -6,11 +6,11 @@
  */
 import { Effect } from "effect";
 import { Checksums } from "../../records/checksum.js";
-import { request, type HttpError } from "../clients/http.js";
-import { PUT_OK } from "../clients/webdav.js";
+import type { HttpError } from "../clients/http.js";
 import type { Did, RucioClient, RucioError } from "../clients/rucio.js";
 import type { PoolFile } from "./load-plan.js";
 import { payload, type WrittenReplica } from "./files.js";
+import { uploadReplica } from "./rucio-files.js";
 import type { CampaignDataset } from "./schema.js";
 import type { Target } from "./target.js";
 import { pathOf } from "./urls.js";
@@ -60,11 +60,7 @@ export function uploadDatasets(
         const bytes = payload(seed, DATASET_SEED_BASE * (k + 1) + i, d.size);
         const sums = Checksums.of(bytes);
         const name = `${did.name}-${i}`;
-        yield* rucio.addReplicas(site.rse, [{ scope, name, bytes: sums.bytes, adler32: sums.adler32, md5: sums.md5 }]);
-        const listed = yield* rucio.listReplicas([{ scope, name }], ["http", "https"]);
-        const pfn = listed[0]?.rses[site.rse]?.[0];
-        if (pfn === undefined) return yield* Effect.die(new Error(`Rucio lists no PFN of ${scope}:${name} at ${site.rse}`));
-        yield* request("PUT", pfn, { body: bytes, expect: PUT_OK });
+        const pfn = yield* uploadReplica(rucio, site.rse, { scope, name, bytes: sums.bytes, adler32: sums.adler32, md5: sums.md5 }, bytes);
         const index = expected.push(sums) - 1;
         uploaded.files.push({ name, expected: index, bytes: sums.bytes });
         uploaded.written.push({ site: site.name, path: pathOf(pfn), pool: index });

@@ -9,7 +9,7 @@ import { Checksums } from "../../records/checksum.js";
 import { request, type HttpError } from "../clients/http.js";
 import { PUT_OK } from "../clients/webdav.js";
 import type { RucioError } from "../clients/rucio.js";
-import { rucioClient } from "./rucio-files.js";
+import { rucioClient, uploadReplica } from "./rucio-files.js";
 import type { PoolFile, SeededFile } from "./load-plan.js";
 import { pathOf } from "./urls.js";
 import type { Target } from "./target.js";
@@ -64,15 +64,11 @@ export function seedFiles(
         let url: string;
         if (rucio !== null) {
           const f = pool[p]!;
-          yield* rucio.addReplicas(s.rse, [{ scope: target.rucio.scope, name, bytes: f.bytes, adler32: f.adler32, md5: f.md5 }]);
-          const listed = yield* rucio.listReplicas([{ scope: target.rucio.scope, name }], ["http", "https"]);
-          const pfn = listed[0]?.rses[s.rse]?.[0];
-          if (pfn === undefined) return yield* Effect.die(new Error(`Rucio lists no PFN of ${target.rucio.scope}:${name} at ${s.rse}`));
-          url = pfn;
+          url = yield* uploadReplica(rucio, s.rse, { scope: target.rucio.scope, name, bytes: f.bytes, adler32: f.adler32, md5: f.md5 }, payloads[p]!);
         } else {
           url = `${s.url}/campaign/${prefix}/seed/${i}.bin`;
+          yield* request("PUT", url, { body: payloads[p]!, expect: PUT_OK });
         }
-        yield* request("PUT", url, { body: payloads[p]!, expect: PUT_OK });
         replicas.push({ site: s.name, url });
         written.push({ site: s.name, path: pathOf(url), pool: p });
       }

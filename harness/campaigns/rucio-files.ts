@@ -1,10 +1,13 @@
 /**
  * The campaign's files as Rucio knows them: the client the campaign itself uses (the target's
- * credentials), and every replica Rucio lists of the campaign's files at the end, as replicas the
- * integrity check reads back (the PFN the client sees, and the bytes the file must hold).
+ * credentials), a file uploaded as a data-lake client uploads, and every replica Rucio lists of the
+ * campaign's files at the end, as replicas the integrity check reads back (the PFN the client
+ * sees, and the bytes the file must hold).
  */
 import { Effect } from "effect";
-import { RucioClient, type RucioError } from "../clients/rucio.js";
+import { request, type HttpError } from "../clients/http.js";
+import { RucioClient, type FileDid, type RucioError } from "../clients/rucio.js";
+import { PUT_OK } from "../clients/webdav.js";
 import type { UploadedDataset } from "./datasets.js";
 import type { WrittenReplica } from "./files.js";
 import type { SeededFile } from "./load-plan.js";
@@ -17,6 +20,19 @@ export const rucioClient = (target: Target): RucioClient =>
     username: target.secrets.rucio_username ?? "",
     password: target.secrets.rucio_password ?? "",
   });
+
+/** Registers the file's replica at `rse`, asks Rucio for its PFN and writes `body` there; returns the PFN. */
+export function uploadReplica(rucio: RucioClient, rse: string, file: FileDid, body: Uint8Array): Effect.Effect<string, RucioError | HttpError> {
+  return Effect.gen(function* () {
+    const did = { scope: file.scope, name: file.name };
+    yield* rucio.addReplicas(rse, [file]);
+    const listed = yield* rucio.listReplicas([did], ["http", "https"]);
+    const pfn = listed[0]?.rses[rse]?.[0];
+    if (pfn === undefined) return yield* Effect.die(new Error(`Rucio lists no PFN of ${file.scope}:${file.name} at ${rse}`));
+    yield* request("PUT", pfn, { body, expect: PUT_OK });
+    return pfn;
+  });
+}
 
 /**
  * Every available replica Rucio lists of the campaign's datasets and seeded files. `pool` of a
