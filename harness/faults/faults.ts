@@ -88,7 +88,8 @@ function apply(state: StackState, f: FaultSpec): Effect.Effect<Effect.Effect<voi
   });
 }
 
-const setRate = (state: StackState, p: PlannedProxy, bitsPerSecond: number) =>
+/** A path's shared rate set (degraded), or its planned one given back when no rate is given. */
+const setRate = (state: StackState, p: PlannedProxy, bitsPerSecond?: number) =>
   Effect.flatMap(container(state, "toxiproxy"), (c) => setPathRate(c.id, state.plan, p.name, bitsPerSecond).pipe(Effect.mapError((e) => new FaultError({ message: e.message }))));
 
 /** An unlimited (LAN) path is degraded from 10 Gbit/s, scaled like the rest. */
@@ -169,7 +170,7 @@ function undoOf(state: StackState, f: FaultSpec): Effect.Effect<Effect.Effect<vo
     case "link-cut":
       return Effect.map(path(state, f.from, f.to), (p) => toxiFault(toxi.setEnabled(p.name, true)));
     case "link-degrade":
-      return Effect.map(path(state, f.from, f.to), (p) => setRate(state, p, plannedRate(state, p.bandwidthBitsPerSecond)));
+      return Effect.map(path(state, f.from, f.to), (p) => setRate(state, p));
     case "storage-full":
       return Effect.map(
         Effect.flatMap(siteRole(state, f.site), (r) => container(state, r)),

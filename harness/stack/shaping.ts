@@ -52,6 +52,13 @@ export const shapedPaths = (plan: StackPlan): { proxy: PlannedProxy; classId: st
 const UNLIMITED = 100e9;
 const plannedRate = (p: PlannedProxy) => (Number.isFinite(p.bandwidthBitsPerSecond) ? p.bandwidthBitsPerSecond : UNLIMITED);
 
+/** An htb class's parameters for a path of this rate (ceil = rate: a path never borrows). */
+const htbClass = (bitsPerSecond: number) => {
+  const rate = tcRate(bitsPerSecond);
+  const b = burst(bitsPerSecond);
+  return ["htb", "rate", rate, "ceil", rate, "burst", b, "cburst", b, "quantum", String(QUANTUM)];
+};
+
 /**
  * Installs the classes and filters (replacing any there). `siteAddress` gives each site
  * container's address on the stack network, for the upload filters of client paths.
@@ -68,8 +75,7 @@ function shapeInterface(container: string, dev: string, plan: StackPlan, siteAdd
     yield* tc(container, ["class", "replace", "dev", dev, "parent", "1:", "classid", `1:${DEFAULT_CLASS}`, "htb", "rate", tcRate(UNLIMITED), "quantum", String(QUANTUM)]);
     let prio = 1;
     for (const { proxy, classId: id } of shapedPaths(plan)) {
-      const bps = plannedRate(proxy);
-      yield* tc(container, ["class", "replace", "dev", dev, "parent", "1:", "classid", id, "htb", "rate", tcRate(bps), "ceil", tcRate(bps), "burst", burst(bps), "cburst", burst(bps), "quantum", String(QUANTUM)]);
+      yield* tc(container, ["class", "replace", "dev", dev, "parent", "1:", "classid", id, ...htbClass(plannedRate(proxy))]);
       yield* tc(container, ["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", String(prio++), "u32", "match", "ip", "sport", String(proxy.listenPort), "0xffff", "flowid", id]);
       if (proxy.from === "client") {
         yield* tc(container, [
@@ -81,15 +87,13 @@ function shapeInterface(container: string, dev: string, plan: StackPlan, siteAdd
   });
 }
 
-/** Sets one path's shared rate (a degraded or restored link). */
-export function setPathRate(container: string, plan: StackPlan, name: string, bitsPerSecond: number): Effect.Effect<void, DockerError> {
+/** Sets one path's shared rate (a degraded link), or, without a rate, gives it back its planned one. */
+export function setPathRate(container: string, plan: StackPlan, name: string, bitsPerSecond?: number): Effect.Effect<void, DockerError> {
   const shaped = shapedPaths(plan).find((s) => s.proxy.name === name);
   if (shaped === undefined) return Effect.fail(new DockerError({ message: `the stack has no path ${name}` }));
-  const rate = tcRate(bitsPerSecond);
+  const params = htbClass(bitsPerSecond ?? plannedRate(shaped.proxy));
   return Effect.gen(function* () {
-    for (const dev of yield* interfaces(container)) {
-      yield* tc(container, ["class", "change", "dev", dev, "parent", "1:", "classid", shaped.classId, "htb", "rate", rate, "ceil", rate, "burst", burst(bitsPerSecond), "cburst", burst(bitsPerSecond), "quantum", String(QUANTUM)]);
-    }
+    for (const dev of yield* interfaces(container)) yield* tc(container, ["class", "change", "dev", dev, "parent", "1:", "classid", shaped.classId, ...params]);
   });
 }
 
