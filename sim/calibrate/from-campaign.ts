@@ -14,7 +14,7 @@
  * record says (links.json `transfers`: streams, window, checksum rates, sharing, the optimizer's
  * interval), unless an overlay (testbed calibrate's fit) or --set says otherwise.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UsageError } from "../../errors/index.js";
 import type { RunProvenance } from "../../records/run-record.js";
@@ -22,23 +22,10 @@ import type { TransferRow } from "../../records/transfer-record.js";
 import { readTransfers } from "../../records/transfer-table.js";
 import { loadScenarioDocument } from "../../scenarios/load.js";
 import { defaultTransferOptimizer } from "../../scenarios/schema.js";
+import { checkLinks, readJson } from "./load.js";
+import type { CalibrationLink } from "./replay.js";
 
 type Doc = Record<string, unknown>;
-
-interface PlannedLink {
-  name: string;
-  latencySeconds: number;
-  bandwidthBitsPerSecond: number;
-}
-
-function readJson(file: string, what: string): Doc {
-  if (!existsSync(file)) throw new UsageError(`${file}: expected ${what}, found no such file`);
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as Doc;
-  } catch (e) {
-    throw new UsageError(`${file}: expected JSON (${what}), found unreadable text (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
 
 /**
  * The first attempt of each logical copy: a file to a destination, retries included (a failed
@@ -81,11 +68,12 @@ export function injectionsOf(copies: readonly TransferRow[]): Doc[] {
 /** The scenario document of the campaign's stack and copies, and where it came from. */
 export function campaignScenario(runDir: string): { document: Doc; derivedFrom: NonNullable<RunProvenance["derivedFrom"]>; copies: number } {
   if (!existsSync(runDir)) throw new UsageError(`--from-campaign: expected a campaign run directory, found nothing at ${runDir}`);
-  const run = readJson(join(runDir, "run.json"), "the run's provenance") as unknown as RunProvenance;
+  const run = readJson(join(runDir, "run.json"), "the run's provenance (JSON)") as RunProvenance;
   if (run.kind !== "campaign") throw new UsageError(`${join(runDir, "run.json")}: kind: expected "campaign", found "${String(run.kind)}"`);
-  const linksDoc = readJson(join(runDir, "links.json"), "the stack's WAN paths (a replication campaign's links.json)");
-  const links = linksDoc.links as PlannedLink[] | undefined;
-  if (!Array.isArray(links) || links.length === 0) throw new UsageError(`${join(runDir, "links.json")}: links: expected a list of links, found ${JSON.stringify(links) ?? "nothing"}`);
+  const linksFile = join(runDir, "links.json");
+  const linksDoc = readJson(linksFile, "the stack's WAN paths (a replication campaign's links.json)") as Doc;
+  const links = checkLinks(linksDoc.links, linksFile, "links");
+  if (links.length === 0) throw new UsageError(`${linksFile}: links: expected a list of links, found []`);
   const rows = readTransfers(join(runDir, "transfers.arrow"));
   const copies = firstAttempts(rows);
   if (copies.length === 0) throw new UsageError(`${join(runDir, "transfers.arrow")}: expected the transfers of a replication campaign, found no rows`);
@@ -94,7 +82,7 @@ export function campaignScenario(runDir: string): { document: Doc; derivedFrom: 
   const names = new Set(links.flatMap((l) => l.name.split("->")));
   const sites = (base.sites as Doc[]).filter((s) => names.has(String(s.name)));
   // One scenario link per pair: the stack shapes each direction alike (both from the same route).
-  const pairs = new Map<string, PlannedLink>();
+  const pairs = new Map<string, CalibrationLink>();
   for (const l of links) {
     const [a, b] = l.name.split("->") as [string, string];
     const key = [a, b].sort().join("\u0000");

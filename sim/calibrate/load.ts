@@ -20,15 +20,18 @@ export interface LoadedRun {
   linksFrom: string;
 }
 
-function readJson(path: string): unknown {
+/** A JSON file of a run record; `what` says what it should hold, for the message when it does not. */
+export function readJson(path: string, what = "JSON"): unknown {
+  if (!existsSync(path)) throw new UsageError(`${path}: expected ${what}, found no such file`);
   try {
     return JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new UsageError(`${path}: expected JSON, found unreadable text (${e instanceof Error ? e.message : String(e)})`);
+    throw new UsageError(`${path}: expected ${what}, found unreadable text (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
-function checkLinks(value: unknown, file: string, path: string): CalibrationLink[] {
+/** links.json's (or run.json's `stack.paths`) links, each checked: `SRC->DST`, latency >= 0, bandwidth > 0. */
+export function checkLinks(value: unknown, file: string, path: string): CalibrationLink[] {
   if (!Array.isArray(value)) throw new UsageError(`${file}: ${path}: expected a list of links {name, latencySeconds, bandwidthBitsPerSecond}, found ${JSON.stringify(value) ?? "nothing"}`);
   return value.map((l: unknown, i) => {
     const o = l as Record<string, unknown>;
