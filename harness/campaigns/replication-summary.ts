@@ -9,7 +9,7 @@
 import { distOf as dist, type LinkSummary, type ReplicationSummary, type RuleSummary, type SiteLossSummary } from "../../records/campaign-record.js";
 import type { TransferRow } from "../../records/transfer-record.js";
 import type { UploadedDataset } from "./datasets.js";
-import type { LossRecord, RuleRecord } from "./replication.js";
+import { availableCopies, type LossRecord, type RuleRecord } from "./replication.js";
 
 export function linkSummaries(rows: readonly TransferRow[]): Record<string, LinkSummary> {
   const by = new Map<string, TransferRow[]>();
@@ -86,7 +86,7 @@ export function replicationSummary(rules: readonly RuleRecord[], datasets: reado
 export function siteLossSummary(losses: readonly LossRecord[], rows: readonly TransferRow[], finalStates: Map<string, Map<string, string>>): Record<string, SiteLossSummary> {
   return Object.fromEntries(
     losses.map((l): [string, SiteLossSummary] => {
-      const lost = [...l.affected.keys()].filter((f) => ![...(finalStates.get(f)?.values() ?? [])].includes("AVAILABLE")).sort();
+      const lost = [...l.affected.keys()].filter((f) => availableCopies(finalStates.get(f)) === 0).sort();
       const recovered = [...l.recoveredAt.values()];
       const all = recovered.length === l.recoverable.size;
       const moved: Record<string, number> = {};

@@ -61,7 +61,8 @@ function replicaStates(rucio: RucioClient, datasets: readonly UploadedDataset[])
   });
 }
 
-const available = (states: Map<string, string> | undefined) => [...(states ?? new Map<string, string>()).values()].filter((s) => s === "AVAILABLE").length;
+/** How many of a file's replicas are AVAILABLE (none when Rucio lists none). */
+export const availableCopies = (states: Map<string, string> | undefined) => [...(states ?? new Map<string, string>()).values()].filter((s) => s === "AVAILABLE").length;
 
 /**
  * Starts the rules' and losses' timers and the monitor. A loss is accounted over the datasets'
@@ -110,7 +111,7 @@ export function scheduleReplication(c: Campaign, target: Target, rucio: RucioCli
         }
         for (const [file, states] of before.right) {
           if (states.get(rse) !== "AVAILABLE") continue;
-          const n = available(states);
+          const n = availableCopies(states);
           loss.affected.set(file, n);
           if (n > 1) loss.recoverable.add(file);
         }
@@ -156,7 +157,7 @@ export function scheduleReplication(c: Campaign, target: Target, rucio: RucioCli
           const t = now();
           for (const l of watching) {
             for (const file of l.recoverable) {
-              if (!l.recoveredAt.has(file) && available(states.right.get(file)) >= l.affected.get(file)!) l.recoveredAt.set(file, t);
+              if (!l.recoveredAt.has(file) && availableCopies(states.right.get(file)) >= l.affected.get(file)!) l.recoveredAt.set(file, t);
             }
           }
         }
