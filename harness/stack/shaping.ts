@@ -20,6 +20,8 @@ import { SITE_HTTP_PORT, type PlannedProxy, type StackPlan } from "./plan.js";
 
 /** The default class: traffic of no path (the API, DNS). */
 const DEFAULT_CLASS = 1;
+/** The interfaces' MTU (Docker's default). */
+const MTU = 1500;
 /** htb's quantum (bytes a class may send per round): fixed, so tiny and huge rates both stay fair. */
 const QUANTUM = 60_000;
 
@@ -71,6 +73,10 @@ export function shapePaths(container: string, plan: StackPlan, siteAddress: (sit
 
 function shapeInterface(container: string, dev: string, plan: StackPlan, siteAddress: (site: string) => string): Effect.Effect<void, DockerError> {
   return Effect.gen(function* () {
+    // No segmentation offload: htb lets a packet out whenever its tokens are not yet negative, so
+    // a 64 KB GSO packet would put a path up to that much (26 ms at 20 Mbit/s) ahead of its rate;
+    // with packets of one MTU a path runs ahead by its burst at most.
+    yield* docker(["exec", container, "ip", "link", "set", "dev", dev, "gso_max_segs", "1", "gso_max_size", String(MTU)]);
     yield* tc(container, ["qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", String(DEFAULT_CLASS)]);
     yield* tc(container, ["class", "replace", "dev", dev, "parent", "1:", "classid", `1:${DEFAULT_CLASS}`, "htb", "rate", tcRate(UNLIMITED), "quantum", String(QUANTUM)]);
     let prio = 1;
